@@ -1,0 +1,152 @@
+"""`reportgen MODEL DATA -o report.html`, `reportgen demo`: a thin layer over the library."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reportgen import __version__
+from reportgen.errors import ReportgenError
+from reportgen.projection import METHODS
+
+
+class UserInputError(click.ClickException):
+    """A ReportgenError surfaced by a command: one line on stderr, exit status 2, no traceback."""
+
+    exit_code = 2
+
+    def show(self, file=None):
+        click.echo(f"reportgen: error: {self.message}", err=True)
+
+
+class _DefaultToReport(click.Group):
+    """`reportgen MODEL DATA` means `reportgen report MODEL DATA`; subcommands keep their names."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["report", *args]
+        return super().parse_args(ctx, args)
+
+
+def _floats(_ctx, _param, value):
+    if value is None:
+        return None
+    try:
+        return tuple(float(v) for v in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give comma-separated numbers, e.g. 0.485,0.456,0.406") from None
+
+
+def _names(_ctx, _param, value):
+    return [v.strip() for v in value.split(",")] if value else None
+
+
+def report_options(func):
+    """Options shared by `report` and `demo`: how the analysis runs and what it writes."""
+    options = [
+        click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="report.html",
+                     show_default=True, help="Where to write the HTML report."),
+        click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Where to write report.json (default: beside the HTML, same name)."),
+        click.option("--no-json", is_flag=True, help="Write no JSON twin."),
+        click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda[:N]."),
+        click.option("--batch-size", type=click.IntRange(1), default=128, show_default=True),
+        click.option("--workers", type=click.IntRange(0), default=None,
+                     help="DataLoader worker processes (default: up to 4)."),
+        click.option("--projection", type=click.Choice(METHODS), default="umap", show_default=True),
+        click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same coordinates."),
+        click.option("--top-k", type=click.IntRange(1), default=25, show_default=True,
+                     help="Hardest samples shown per split."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@click.group(cls=_DefaultToReport, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reportgen")
+def cli():
+    """Criticise a trained PyTorch image classifier: one self-contained HTML report and its JSON twin.
+
+    \b
+      reportgen model.pt2 data/ -o report.html
+      reportgen demo -o report.html
+    """
+
+
+@cli.command("report")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path))
+@report_options
+@click.option("--arch", help="For a state_dict: a torchvision model name (resnet18) or package.module:factory.")
+@click.option("--trust-model", is_flag=True,
+              help="Allow loading a whole pickled model; this can run code from the file, so only for files you trust.")
+@click.option("--classes", callback=_names, help="Class names in the model's output order: a,b,c.")
+@click.option("--image-size", type=click.IntRange(1), help="Resize images to this square size.")
+@click.option("--mean", callback=_floats, help="Per-channel mean to subtract, e.g. 0.485,0.456,0.406 (default 0).")
+@click.option("--std", callback=_floats, help="Per-channel std to divide by, e.g. 0.229,0.224,0.225 (default 1).")
+@click.option("--layer", help="Module whose output is the embedding (default: input of the last Linear layer).")
+@click.option("--title", help="Report title.")
+def report_command(model, data, output, json_path, no_json, **kwargs):
+    """Analyse MODEL on the images in DATA and write the report.
+
+    MODEL is a torch.export program (.pt2), a TorchScript file, a state_dict (with --arch) or, with
+    --trust-model, a pickled module. DATA is an image folder (DATA/<class>/*.png), a folder with train/ and
+    val/ (or test/) image folders, or a CSV manifest with path,label columns.
+    """
+    _run_report(model, data, output, json_path, no_json, kwargs)
+
+
+@cli.command("demo")
+@report_options
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default="reportgen-demo",
+              show_default=True, help="Where the demo's images and model are written.")
+@click.option("--epochs", type=click.IntRange(1), default=12, show_default=True)
+def demo_command(output, json_path, no_json, workdir, epochs, **kwargs):
+    """Train a small CNN on scikit-learn's bundled handwritten digits (no download) and report on it."""
+    from reportgen.demo import prepare_demo
+
+    quiet = kwargs["quiet"]
+    try:
+        model_path, data_dir = prepare_demo(workdir, epochs=epochs, seed=kwargs["seed"], quiet=quiet)
+    except ReportgenError as exc:
+        raise UserInputError(str(exc)) from exc
+    if not quiet:
+        click.echo(f"demo model: {model_path}  data: {data_dir}", err=True)
+    _run_report(model_path, data_dir, output, json_path, no_json, kwargs)
+
+
+def _run_report(model, data, output, json_path, no_json, kwargs):
+    from reportgen.pipeline import ReportOptions, build_report
+
+    if json_path is None and not no_json:
+        json_path = output.with_suffix(".json")
+    options = ReportOptions(command=["reportgen", *sys.argv[1:]], **kwargs)
+    try:
+        result = build_report(model, data, output, json_path=None if no_json else json_path, options=options)
+    except ReportgenError as exc:
+        raise UserInputError(str(exc)) from exc
+    summary = result.report
+    click.echo(f"wrote {result.html_path} ({result.html_path.stat().st_size / 1e6:.1f} MB)"
+               + (f" and {result.json_path}" if result.json_path else "")
+               + f": {summary['n_samples']} samples, accuracy {summary['accuracy']:.3f}, "
+               f"{summary['n_skipped']} skipped")
+
+
+def main(argv=None):
+    try:
+        cli.main(args=argv, prog_name="reportgen", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("reportgen: interrupted; no report was written", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("reportgen: interrupted; no report was written", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

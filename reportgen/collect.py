@@ -1,0 +1,184 @@
+"""ONE batched pass over the data: decode each image once and keep what every analysis needs.
+
+Row i of every array in `Collected` is sample i. Nothing downstream re-reads the images, except analyses
+that need gradients, which re-run the model on a chosen few.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset
+
+from reportgen.decode_image import DecodeError, open_image
+from reportgen.embedding_tap import EmbeddingTap
+from reportgen.errors import ReportgenError
+from reportgen.input_spec import InputSpec
+from reportgen.load_data import DataSource, Skipped
+from reportgen.progress import progress
+from reportgen.thumbnails import encode_thumbnail
+
+PIXEL_SIDE = 32  # per-sample pixels kept for raw-pixel analyses (class-mean distance, raw projection)
+
+
+@dataclass
+class Collected:
+    classes: list[str]
+    split_names: list[str]
+    paths: list[str]  # display paths relative to the data root
+    split: np.ndarray  # (N,) int
+    labels: np.ndarray  # (N,) int64
+    logits: np.ndarray  # (N, K) float32
+    probs: np.ndarray  # (N, K) float32
+    preds: np.ndarray  # (N,) int64
+    loss: np.ndarray  # (N,) float32, cross-entropy of the given label
+    embeddings: np.ndarray  # (N, D) float32, penultimate layer (or logits, see embedding_note)
+    thumbnails: list[bytes]  # N encoded images
+    pixels: np.ndarray  # (N, P) uint8, each image at PIXEL_SIDE resolution, flattened
+    skipped: list[Skipped] = field(default_factory=list)
+    embedding_layer: str | None = None
+    embedding_note: str | None = None
+    files_found: int = 0
+
+    @property
+    def n(self) -> int:
+        return len(self.labels)
+
+    @property
+    def correct(self) -> np.ndarray:
+        return self.preds == self.labels
+
+    @property
+    def confidence(self) -> np.ndarray:
+        return self.probs.max(axis=1)
+
+
+class _ImageDataset(Dataset):
+    def __init__(self, source: DataSource, spec: InputSpec):
+        self.samples = source.samples
+        self.spec = spec
+        self.mean = np.asarray(spec.mean, dtype=np.float32).reshape(-1, 1, 1)
+        self.std = np.asarray(spec.std, dtype=np.float32).reshape(-1, 1, 1)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int):
+        sample = self.samples[index]
+        try:
+            image = open_image(sample.path, self.spec.channels, self.spec.size)
+        except DecodeError as exc:
+            return index, None, str(exc)
+        except OSError as exc:
+            return index, None, f"cannot read file ({exc.strerror or exc})"
+        height, width = self.spec.size
+        resized = image.resize((width, height), Image.BILINEAR) if image.size != (width, height) else image
+        array = np.asarray(resized, dtype=np.float32) / 255.0
+        array = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
+        tensor = torch.from_numpy((array - self.mean) / self.std)
+        small = np.asarray(image.resize((PIXEL_SIDE, PIXEL_SIDE), Image.BILINEAR), dtype=np.uint8)
+        return index, tensor, (encode_thumbnail(image), small.reshape(-1))
+
+
+def _collate(batch):
+    good = [(i, t, extra) for i, t, extra in batch if t is not None]
+    failed = [(i, reason) for i, t, reason in batch if t is None]
+    if not good:
+        return None, torch.empty(0, dtype=torch.long), [], [], failed
+    indices = torch.tensor([i for i, _, _ in good])
+    images = torch.stack([t for _, t, _ in good])
+    return images, indices, [e[0] for _, _, e in good], [e[1] for _, _, e in good], failed
+
+
+def first_image_size(source: DataSource, channels: int) -> tuple[int, int]:
+    """The model fixes no size: use the first decodable image's (H, W) for every sample."""
+    for sample in source.samples:
+        try:
+            image = open_image(sample.path, channels)
+            return image.height, image.width
+        except (DecodeError, OSError):
+            continue
+    raise ReportgenError(f"{source.root}: none of the {len(source.samples)} image files could be decoded")
+
+
+def collect_outputs(tap: EmbeddingTap, source: DataSource, spec: InputSpec, *, device: torch.device,
+                    batch_size: int = 128, workers: int | None = None, quiet: bool = False) -> Collected:
+    """Run the model once over every sample; decode failures become `skipped` entries, never lost rows."""
+    num = len(source.samples)
+    num_classes = len(source.classes)
+    workers = min(4, os.cpu_count() or 1) if workers is None else workers
+    loader = DataLoader(_ImageDataset(source, spec), batch_size=batch_size, shuffle=False, num_workers=workers,
+                        collate_fn=_collate, pin_memory=device.type == "cuda",
+                        persistent_workers=False, prefetch_factor=4 if workers else None)
+    labels_all = np.array([s.label for s in source.samples], dtype=np.int64)
+    ok = np.zeros(num, dtype=bool)
+    logits_all = probs_all = loss_all = emb_all = None
+    thumbs: list[bytes | None] = [None] * num
+    pixels: np.ndarray | None = None
+    skipped = list(source.skipped)
+    bar = progress(total=num, desc="collect", unit="img", quiet=quiet)
+    with torch.inference_mode():
+        for images, indices, batch_thumbs, batch_pixels, failed in loader:
+            for i, reason in failed:
+                sample = source.samples[i]
+                skipped.append(Skipped(source.display_path(sample.path), reason,
+                                       source.split_names[sample.split], source.classes[sample.label]))
+            bar.update(len(indices) + len(failed))
+            if images is None:
+                continue
+            idx = indices.numpy()
+            x = images.to(device, non_blocking=True)
+            try:
+                logits, emb = tap(x)
+            except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes one clear line
+                raise ReportgenError(f"the model raised {type(exc).__name__} in forward on a batch of shape "
+                                     f"{tuple(x.shape)}: {str(exc).splitlines()[0][:200] if str(exc) else ''}; "
+                                     "check --image-size, --mean/--std and the channel count") from exc
+            if logits.ndim != 2 or logits.shape[1] != num_classes:
+                raise ReportgenError(f"the model outputs {tuple(logits.shape[1:])} values per image but the data "
+                                     f"has {num_classes} classes ({', '.join(source.classes[:5])}...); pass "
+                                     "--classes in the model's output order, or check the model")
+            logits = logits.float()
+            y = torch.as_tensor(labels_all[idx], device=logits.device)
+            loss = torch.nn.functional.cross_entropy(logits, y, reduction="none")
+            if logits_all is None:
+                logits_all = np.zeros((num, num_classes), np.float32)
+                probs_all = np.zeros((num, num_classes), np.float32)
+                loss_all = np.zeros(num, np.float32)
+                emb_all = np.zeros((num, emb.shape[1]), np.float32)
+                pixels = np.zeros((num, batch_pixels[0].size), np.uint8)
+            logits_all[idx] = logits.cpu().numpy()
+            probs_all[idx] = torch.softmax(logits, dim=1).cpu().numpy()
+            loss_all[idx] = loss.cpu().numpy()
+            emb_all[idx] = emb.float().cpu().numpy()
+            pixels[idx] = np.stack(batch_pixels)
+            for i, thumb in zip(idx, batch_thumbs):
+                thumbs[i] = thumb
+            ok[idx] = True
+    bar.close()
+    if not ok.any():
+        raise ReportgenError(f"{source.root}: none of the {num} image files could be decoded, e.g. "
+                             f"{skipped[-1].path}: {skipped[-1].reason}")
+    keep = np.flatnonzero(ok)
+    return Collected(
+        classes=list(source.classes),
+        split_names=list(source.split_names),
+        paths=[source.display_path(source.samples[i].path) for i in keep],
+        split=np.array([source.samples[i].split for i in keep], dtype=np.int64),
+        labels=labels_all[keep],
+        logits=logits_all[keep],
+        probs=probs_all[keep],
+        preds=logits_all[keep].argmax(axis=1),
+        loss=loss_all[keep],
+        embeddings=emb_all[keep],
+        thumbnails=[thumbs[i] for i in keep],
+        pixels=pixels[keep],
+        skipped=skipped,
+        embedding_layer=tap.layer,
+        embedding_note=tap.note,
+        files_found=num + len(source.skipped),
+    )

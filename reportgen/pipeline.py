@@ -1,0 +1,126 @@
+"""load -> collect -> neighbours -> projection -> analyses -> render: the whole report as one call."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from reportgen import __version__
+from reportgen.analyses import run_all
+from reportgen.collect import collect_outputs, first_image_size
+from reportgen.embedding_tap import EmbeddingTap
+from reportgen.errors import ReportgenError
+from reportgen.input_spec import infer_input_spec
+from reportgen.load_data import discover
+from reportgen.load_model import load_model
+from reportgen.neighbours import nearest_neighbours
+from reportgen.projection import project
+from reportgen.provenance import provenance
+from reportgen.render import dumps_json, render_html, report_json, write_atomic
+from reportgen.sample_payload import sample_payload
+from reportgen.section import Context
+
+
+@dataclass
+class ReportOptions:
+    arch: str | None = None
+    trust_model: bool = False
+    classes: list[str] | None = None
+    image_size: int | None = None
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+    device: str = "auto"
+    batch_size: int = 128
+    workers: int | None = None
+    layer: str | None = None
+    projection: str = "umap"
+    seed: int = 0
+    top_k: int = 25
+    neighbours: int = 8
+    quiet: bool = False
+    title: str | None = None
+    command: list[str] | None = None
+
+
+@dataclass
+class ReportResult:
+    html_path: Path
+    json_path: Path | None
+    report: dict
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ReportgenError("--device cuda: no CUDA device is available on this machine; use --device cpu or auto")
+    try:
+        return torch.device(name)
+    except RuntimeError as exc:
+        raise ReportgenError(f"--device {name}: not a device name; use auto, cpu or cuda") from exc
+
+
+def build_report(model: str | Path, data: str | Path, output: str | Path = "report.html", *,
+                 json_path: str | Path | None = None, options: ReportOptions | None = None,
+                 **overrides) -> ReportResult:
+    """Analyse MODEL on DATA; write the HTML report to `output` and its JSON twin to `json_path`."""
+    opts = options or ReportOptions()
+    for key, value in overrides.items():
+        setattr(opts, key, value)
+    output = Path(output)
+    if output.parent and not output.parent.exists():
+        output.parent.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = round(now - clock, 3)
+        clock = now
+
+    device = resolve_device(opts.device)
+    loaded = load_model(model, arch=opts.arch, trust_model=opts.trust_model, device=device)
+    source = discover(data, classes=opts.classes)
+    spec = infer_input_spec(loaded.module, image_size=opts.image_size, mean=opts.mean, std=opts.std)
+    if spec.size is None:
+        spec.size = first_image_size(source, spec.channels)
+        spec.source += "; size of the first image"
+    tap = EmbeddingTap(loaded.module, opts.layer)
+    lap("load")
+    collected = collect_outputs(tap, source, spec, device=device, batch_size=opts.batch_size,
+                                workers=opts.workers, quiet=opts.quiet)
+    lap("decode + forward")
+    embeddings = np.nan_to_num(collected.embeddings, nan=0.0, posinf=0.0, neginf=0.0)
+    neighbours = nearest_neighbours(embeddings, max(opts.neighbours, 15), device=device)
+    lap("neighbours")
+    projection = project(embeddings, opts.projection, seed=opts.seed, neighbours=neighbours)
+    lap("projection")
+    ctx = Context(
+        top_k=opts.top_k, seed=opts.seed, projection=projection, neighbours=neighbours, input_spec=spec,
+        provenance=provenance(source, seed=opts.seed, device=str(device), command=opts.command),
+        timings=timings,
+        model_info={"path": str(loaded.path), "format": loaded.format, "sha256": loaded.sha256,
+                    "arch": loaded.arch,
+                    "input": f"{spec.channels}x{spec.size[0]}x{spec.size[1]}, mean {list(spec.mean)}, "
+                             f"std {list(spec.std)} ({spec.source})"},
+    )
+    sections = run_all(collected, ctx)
+    lap("analyses")
+    title = opts.title or f"reportgen: {loaded.path.name} on {source.root.name or source.root}"
+    html = render_html(sections, title=title, samples=sample_payload(collected),
+                       meta={"version": __version__, "title": title})
+    lap("render")
+    write_atomic(output, html)
+    report = report_json(sections, base={"schema_version": 1, "title": title, "report_html": output.name})
+    report["timings"] = timings
+    json_out = Path(json_path) if json_path else None
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(json_out, dumps_json(report))
+    return ReportResult(output, json_out, report, timings)

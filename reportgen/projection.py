@@ -1,0 +1,75 @@
+"""2-D projections of embeddings (UMAP, t-SNE or PCA), seeded so the same inputs give the same coordinates."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from reportgen.neighbours import Neighbours
+
+METHODS = ("umap", "tsne", "pca")
+
+
+@dataclass
+class Projection:
+    method: str  # the method actually used (small N falls back to PCA, see `note`)
+    seed: int
+    coords: np.ndarray  # (N, 2) float32
+    note: str | None = None
+
+
+def numba_cache_dir() -> Path:
+    """UMAP's numba kernels compile on first use; a persistent cache keeps that cost to the first run."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "reportgen" / "numba"
+
+
+def project(embeddings: np.ndarray, method: str = "umap", *, seed: int = 0,
+            neighbours: Neighbours | None = None) -> Projection:
+    """Project `embeddings` (N, D) float32 to (N, 2)."""
+    n = embeddings.shape[0]
+    data = np.nan_to_num(embeddings.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    if n < 5 or data.shape[1] < 2:
+        coords = np.zeros((n, 2), np.float32)
+        if data.shape[1] >= 1:
+            coords[:, 0] = data[:, 0]
+        return Projection("pca", seed, coords, f"{n} samples are too few to project; showing raw coordinates")
+    if method == "pca":
+        return Projection("pca", seed, _pca(data, seed))
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perplexity = float(min(30, (n - 1) / 3))
+        coords = TSNE(n_components=2, perplexity=perplexity, random_state=seed, init="pca").fit_transform(data)
+        return Projection("tsne", seed, coords.astype(np.float32))
+    if method == "umap":
+        return Projection("umap", seed, _umap(data, seed, neighbours))
+    raise ValueError(f"unknown projection {method!r}; choose from {', '.join(METHODS)}")
+
+
+def _pca(data: np.ndarray, seed: int) -> np.ndarray:
+    from sklearn.decomposition import PCA
+
+    return PCA(n_components=2, random_state=seed).fit_transform(data).astype(np.float32)
+
+
+def _umap(data: np.ndarray, seed: int, neighbours: Neighbours | None) -> np.ndarray:
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import umap
+
+        n = data.shape[0]
+        n_neighbors = min(15, n - 1)
+        kwargs = {}
+        if neighbours is not None and neighbours.indices.shape[1] >= n_neighbors:
+            # Reuse the shared kNN graph instead of UMAP building its own (NN-descent).
+            kwargs["precomputed_knn"] = (neighbours.indices[:, :n_neighbors],
+                                         neighbours.distances[:, :n_neighbors], None)
+        reducer = umap.UMAP(n_neighbors=n_neighbors, random_state=seed, init="spectral" if n > 50 else "random",
+                            **kwargs)
+        return reducer.fit_transform(data).astype(np.float32)

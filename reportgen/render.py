@@ -1,0 +1,88 @@
+"""Sections -> one self-contained HTML page (Jinja2, autoescaped) and its JSON twin, both written atomically."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+
+import jinja2
+
+# No host sources anywhere: the page can't fetch, post or load anything from the network.
+# 'unsafe-eval' is needed by plotly's WebGL scatter (regl compiles its shaders' glue with Function).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
+    "img-src data: blob:; font-src data:; connect-src 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
+def template_dir() -> Path:
+    return Path(str(files("reportgen.templates")))
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir()), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = _format_number
+    env.filters["pct"] = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"
+    return env
+
+
+def _format_number(value, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+@lru_cache(maxsize=1)
+def plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+def render_html(sections, *, title: str, samples: dict, meta: dict) -> str:
+    asset = lambda name: (template_dir() / name).read_text(encoding="utf-8")  # noqa: E731
+    return _environment().get_template("report.html").render(
+        title=title, sections=sections, samples=samples, meta=meta, csp=CONTENT_SECURITY_POLICY,
+        plotly_js=plotly_js(), report_js=asset("report.js"), report_css=asset("report.css"))
+
+
+def report_json(sections, *, base: dict) -> dict:
+    report = dict(base)
+    for section in sections:
+        _deep_merge(report, section.json)
+    report["section_errors"] = {s.id: s.error for s in sections if s.error}
+    return report
+
+
+def _deep_merge(into: dict, extra: dict) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _deep_merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def dumps_json(report: dict) -> str:
+    return json.dumps(report, indent=1, allow_nan=False, ensure_ascii=False)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and rename: never a half-written report."""
+    path = Path(path)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

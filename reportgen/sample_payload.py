@@ -1,0 +1,23 @@
+"""Per-sample columns the page's JavaScript shares across sections (hover, galleries, panel)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reportgen.thumbnails import THUMB_MIME, base64_strings
+
+
+def sample_payload(collected) -> dict:
+    loss = np.where(np.isfinite(collected.loss), np.round(collected.loss.astype(np.float64), 5), -1.0)
+    return {
+        "classes": collected.classes,
+        "splits": collected.split_names,
+        "path": collected.paths,
+        "label": collected.labels.tolist(),
+        "pred": collected.preds.tolist(),
+        "split": collected.split.tolist(),
+        "loss": loss.tolist(),  # -1 marks a non-finite loss
+        "confidence": np.round(collected.confidence.astype(np.float64), 5).tolist(),
+        "thumb_mime": THUMB_MIME,
+        "thumb": base64_strings(collected.thumbnails),
+    }

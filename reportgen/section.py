@@ -1,0 +1,31 @@
+"""What an analysis returns, and what it is given besides the collected arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from reportgen.neighbours import Neighbours
+from reportgen.projection import Projection
+
+
+@dataclass
+class Section:
+    id: str  # HTML anchor and key in report.json's "sections"
+    title: str
+    template: str  # the Jinja partial that renders `data`
+    data: dict[str, Any] = field(default_factory=dict)  # for the template
+    json: dict[str, Any] = field(default_factory=dict)  # deep-merged into report.json
+    error: str | None = None  # set when the analysis failed: the page shows an error box instead
+
+
+@dataclass
+class Context:
+    top_k: int = 25
+    seed: int = 0
+    projection: Projection | None = None
+    neighbours: Neighbours | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    input_spec: Any = None
+    model_info: dict[str, Any] = field(default_factory=dict)

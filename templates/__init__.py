@@ -1,0 +1,1 @@
+"""Jinja templates and the report's own JS/CSS; shipped inside the wheel as reportgen.templates."""
