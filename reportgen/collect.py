@@ -40,6 +40,7 @@ class Collected:
     thumbnails: list[bytes]  # N encoded images
     pixels: np.ndarray  # (N, P) uint8, each image at PIXEL_SIDE resolution, flattened
     skipped: list[Skipped] = field(default_factory=list)
+    source_index: np.ndarray | None = None  # (N,) row i's index into DataSource.samples
     embedding_layer: str | None = None
     embedding_note: str | None = None
     files_found: int = 0
@@ -181,4 +182,16 @@ def collect_outputs(tap: EmbeddingTap, source: DataSource, spec: InputSpec, *, d
         embedding_layer=tap.layer,
         embedding_note=tap.note,
         files_found=num + len(source.skipped),
+        source_index=keep,
     )
+
+
+def input_loader(source: DataSource, spec: InputSpec, collected: Collected, device: torch.device):
+    """Re-decode chosen samples (collected row indices) into one model-ready batch on `device`."""
+    dataset = _ImageDataset(source, spec)
+
+    def load(rows) -> torch.Tensor:
+        tensors = [dataset[int(collected.source_index[r])][1] for r in rows]
+        return torch.stack(tensors).to(device)
+
+    return load

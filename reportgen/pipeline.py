@@ -11,7 +11,7 @@ import torch
 
 from reportgen import __version__
 from reportgen.analyses import run_all
-from reportgen.collect import collect_outputs, first_image_size
+from reportgen.collect import collect_outputs, first_image_size, input_loader
 from reportgen.embedding_tap import EmbeddingTap
 from reportgen.errors import ReportgenError
 from reportgen.input_spec import infer_input_spec
@@ -109,6 +109,8 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
                     "arch": loaded.arch,
                     "input": f"{spec.channels}x{spec.size[0]}x{spec.size[1]}, mean {list(spec.mean)}, "
                              f"std {list(spec.std)} ({spec.source})"},
+        model=loaded.module, model_format=loaded.format, device=device,
+        load_inputs=input_loader(source, spec, collected, device),
     )
     sections = run_all(collected, ctx)
     lap("analyses")

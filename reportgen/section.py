@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from reportgen.neighbours import Neighbours
 from reportgen.projection import Projection
@@ -29,3 +29,9 @@ class Context:
     timings: dict[str, float] = field(default_factory=dict)
     input_spec: Any = None
     model_info: dict[str, Any] = field(default_factory=dict)
+    # For the few analyses that need gradients: the model (eval mode, on `device`; a torch.nn.Module,
+    # a torch.fx.GraphModule for .pt2, or a torch.jit.ScriptModule) and a loader that re-decodes chosen samples.
+    model: Any = None
+    model_format: str | None = None
+    device: Any = None
+    load_inputs: Callable[[Sequence[int]], Any] | None = None  # collected row indices -> (B, C, H, W) tensor

@@ -1,0 +1,28 @@
+"""Hand-made `Collected` objects for unit tests of analyses: no model, no images."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reportgen.collect import Collected
+
+
+def make_collected(n: int = 60, k: int = 3, d: int = 8, *, seed: int = 0, splits=("val",),
+                   accuracy: float = 0.8) -> Collected:
+    """Clustered embeddings per class; predictions right with probability `accuracy`."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % k
+    centres = rng.normal(0, 5, (k, d))
+    embeddings = (centres[labels] + rng.normal(0, 1, (n, d))).astype(np.float32)
+    wrong = rng.random(n) > accuracy
+    preds = np.where(wrong, (labels + 1) % k, labels)
+    logits = rng.normal(0, 1, (n, k)).astype(np.float32)
+    logits[np.arange(n), preds] += 3
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    loss = -np.log(probs[np.arange(n), labels])
+    return Collected(
+        classes=[f"c{i}" for i in range(k)], split_names=list(splits), paths=[f"img_{i}.png" for i in range(n)],
+        split=np.arange(n) % len(splits), labels=labels, logits=logits, probs=probs.astype(np.float32),
+        preds=logits.argmax(1), loss=loss.astype(np.float32), embeddings=embeddings,
+        thumbnails=[b"RIFF0000WEBP"] * n, pixels=rng.integers(0, 255, (n, 16 * 16), dtype=np.uint8),
+    )
