@@ -54,7 +54,9 @@ def _from_graph(model):
 def _from_first_conv(model):
     for _name, param in model.named_parameters():
         if param.ndim == 4:  # the first conv kernel: (out, in, kh, kw)
-            return int(param.shape[1]), None, "first convolution's input channels"
+            size = getattr(model, "image_size", None)  # torchvision's ViT fixes its input size
+            size = (size, size) if isinstance(size, int) else None
+            return int(param.shape[1]), size, "first convolution's input channels"
         if param.ndim == 2:
             return None  # a linear layer came first: no conv to read channels from
     return None

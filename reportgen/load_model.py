@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import pickle
 import sys
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,9 @@ def load_model(path: str | Path, *, arch: str | None = None, trust_model: bool =
             module = _load_export(path, device)
             fmt = "torch.export"
         elif kind == "torchscript":
-            module = torch.jit.load(str(path), map_location="cpu")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # "TorchScript is deprecated": the README says so
+                module = torch.jit.load(str(path), map_location="cpu")
             fmt = "torchscript"
         else:
             module, fmt = _load_pickled(path, arch=arch, trust_model=trust_model)

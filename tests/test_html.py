@@ -1,0 +1,85 @@
+"""The page, parsed (not grepped): structure, self-containment, escaping."""
+
+import json
+import shutil
+
+import pytest
+from bs4 import BeautifulSoup
+
+from reportgen import build_report
+from reportgen.analyses import REGISTRY
+from reportgen.render import template_dir
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def parse(path):
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_one_plotly_library_and_no_external_urls(demo_like_report):
+    soup = parse(demo_like_report.html_path)
+    scripts = soup.find_all("script")
+    assert sum("plotly.js v" in (s.string or "")[:2000] for s in scripts) == 1
+    assert all(not s.get("src") for s in scripts)
+    for tag in soup.find_all(True):
+        for attr in ("src", "href", "action", "data", "poster"):
+            value = tag.get(attr)
+            if value:
+                assert not value.lower().startswith(("http:", "https:", "//")), (tag.name, value[:80])
+    csp = soup.find("meta", attrs={"http-equiv": "Content-Security-Policy"})["content"]
+    assert "default-src 'none'" in csp and "connect-src 'none'" in csp and "http" not in csp
+
+
+def test_every_registered_section_is_present_with_its_partial(demo_like_report):
+    soup = parse(demo_like_report.html_path)
+    for module in REGISTRY:
+        section = soup.find("section", id=module.ID)
+        assert section is not None, module.ID
+        assert section.find(class_="error-box") is None, section.get_text()[:500]
+    for module in REGISTRY:
+        # each section names its partial; a missing partial would fail here, not in a user's run
+        assert (template_dir() / f"_{module.ID}.html").exists() or any(
+            (template_dir() / p).exists() for p in _partials_of(module)), module.ID
+
+
+def _partials_of(module):
+    import inspect
+    import re
+
+    return re.findall(r'"(_[a-z_]+\.html)"', inspect.getsource(module))
+
+
+def test_confusion_table_rows_are_true_class(demo_like_report):
+    soup = parse(demo_like_report.html_path)
+    report = json.loads(demo_like_report.json_path.read_text())
+    table = soup.find("table", class_="confusion", attrs={"data-split": "val"})
+    assert "rows: true class" in table.caption.get_text()
+    rows = [[int(td.get_text()) for td in tr.find_all("td")] for tr in table.tbody.find_all("tr")]
+    assert rows == report["splits"]["val"]["confusion_matrix"]
+
+
+def test_hardest_gallery_matches_json(demo_like_report):
+    soup = parse(demo_like_report.html_path)
+    report = json.loads(demo_like_report.json_path.read_text())
+    figures = soup.select("#hardest .gallery")[1].find_all("figure")
+    assert [f.find(class_="path").get_text() for f in figures] == [h["path"] for h in report["splits"]["val"]["hardest"]]
+    assert all(f.img["src"].startswith("data:image/") for f in figures)
+
+
+def test_html_in_class_and_file_names_is_escaped(model_files, image_tree, tmp_path):
+    tree = tmp_path / "data"
+    shutil.copytree(image_tree / "val", tree)
+    (tree / "ring").rename(tree / XSS)
+    first = sorted((tree / "dot").iterdir())[0]
+    first.rename(first.with_name(f"{XSS}.png"))
+    result = build_report(model_files["pt2"], tree, tmp_path / "r.html", json_path=tmp_path / "r.json",
+                          quiet=True, projection="pca", workers=0)
+    soup = parse(result.html_path)
+    assert soup.find("img", src="x") is None and not soup.find_all(attrs={"onerror": True})
+    assert XSS in soup.find(id="summary").get_text()
+    # the sample data blob is JSON inside a script tag: '<' is escaped so it can't close the tag
+    raw = result.html_path.read_text()
+    assert "<img src=x" not in raw
+    blob = json.loads(soup.find("script", id="sample-data").string)
+    assert XSS in blob["classes"] and any(XSS in p for p in blob["path"])
