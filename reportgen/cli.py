@@ -59,6 +59,8 @@ def report_options(func):
         click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same coordinates."),
         click.option("--top-k", type=click.IntRange(1), default=25, show_default=True,
                      help="Hardest samples shown per split."),
+        click.option("--neighbours", type=click.IntRange(1, 50), default=8, show_default=True,
+                     help="Nearest neighbours shown in the sample panel."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
     ]
     for option in reversed(options):

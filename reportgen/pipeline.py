@@ -103,6 +103,7 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     lap("projection")
     ctx = Context(
         top_k=opts.top_k, seed=opts.seed, projection=projection, neighbours=neighbours, input_spec=spec,
+        neighbour_count=opts.neighbours,
         provenance=provenance(source, seed=opts.seed, device=str(device), command=opts.command),
         timings=timings,
         model_info={"path": str(loaded.path), "format": loaded.format, "sha256": loaded.sha256,

@@ -25,6 +25,7 @@ class Context:
     seed: int = 0
     projection: Projection | None = None
     neighbours: Neighbours | None = None
+    neighbour_count: int = 8  # k shown in the sample panel ("fetch similars")
     provenance: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     input_spec: Any = None

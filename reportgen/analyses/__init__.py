@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import traceback
 
-from reportgen.analyses import confusion, hardest, projection_view, skipped_files, summary
+from reportgen.analyses import confusion, hardest, projection_view, sample_explorer, skipped_files, summary
 from reportgen.section import Section
 
-REGISTRY = [summary, projection_view, confusion, hardest, skipped_files]
+REGISTRY = [summary, projection_view, sample_explorer, confusion, hardest, skipped_files]
 
 
 def run_all(collected, ctx) -> list[Section]:
