@@ -182,7 +182,7 @@
         customdata: highlighted, x: highlighted.map((i) => P.x[i]), y: highlighted.map((i) => P.y[i]),
         marker: { size: 22, color: "rgba(0,0,0,0)", line: { width: 3, color: "#111" } } });
       const layout = {
-        margin: { l: 30, r: 10, t: 10, b: 30 }, hovermode: "closest", dragmode: "lasso",
+        margin: { l: 30, r: 10, t: 34, b: 30 }, hovermode: "closest", dragmode: "lasso",
         xaxis: { zeroline: false, showticklabels: false }, yaxis: { zeroline: false, showticklabels: false },
         legend: { itemsizing: "constant" }, uirevision: "keep",
       };
