@@ -159,20 +159,23 @@
     S.splits.forEach((name, k) => splitSelect.appendChild(el("option", { value: String(k), text: name })));
     const colourSelect = document.getElementById("projection-colour");
     let highlighted = [];
+    // One pass over the samples puts each in its colour group (O(N), whatever the number of classes).
     function groups(mode) {
       if (mode === "correct") {
-        return [{ name: "correct", colour: "#2ca02c", test: (i) => S.label[i] === S.pred[i] },
-          { name: "wrong", colour: "#d62728", test: (i) => S.label[i] !== S.pred[i] }];
+        return { key: (i) => (S.label[i] === S.pred[i] ? 0 : 1),
+          groups: [{ name: "correct", colour: "#2ca02c" }, { name: "wrong", colour: "#d62728" }] };
       }
-      if (mode === "loss") return [{ name: "loss", colour: null, test: () => true }];
+      if (mode === "loss") return { key: () => 0, groups: [{ name: "loss", colour: null }] };
       const key = mode === "pred" ? S.pred : S.label;
-      return S.classes.map((c, k) => ({ name: c, colour: colourOf(k), test: (i) => key[i] === k }));
+      return { key: (i) => key[i], groups: S.classes.map((c, k) => ({ name: c, colour: colourOf(k) })) };
     }
     function draw() {
       const split = splitSelect.value;
-      const traces = groups(colourSelect.value).map((g) => {
-        const idx = [];
-        for (let i = 0; i < N; i++) if ((split === "all" || S.split[i] === Number(split)) && g.test(i)) idx.push(i);
+      const { key, groups: gs } = groups(colourSelect.value);
+      const buckets = gs.map(() => []);
+      for (let i = 0; i < N; i++) if (split === "all" || S.split[i] === Number(split)) buckets[key(i)].push(i);
+      const traces = gs.map((g, k) => {
+        const idx = buckets[k];
         const marker = { color: g.colour, size: idx.map((i) => sizes[i]), opacity: 0.75, line: { width: 0 } };
         if (!g.colour) Object.assign(marker, { color: idx.map((i) => Math.max(0, S.loss[i])), colorscale: "Viridis", showscale: true, colorbar: { title: { text: "loss" } } });
         return { type: "scattergl", mode: "markers", name: g.name, customdata: idx, hoverinfo: "none",
