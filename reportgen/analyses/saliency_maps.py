@@ -1,0 +1,111 @@
+"""What the model looks at: exigo's baseline-subtracted saliency toward the label, the attribution toward each
+of the top classes, and Grad-CAM, for the hardest samples and a few wrong and correct ones per class."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reportgen.attribution_pass import attribute_samples, explained_classes
+from reportgen.grad_cam import CamLayer, find_cam_layer
+from reportgen.heatmap_png import (DIVERGING, HEAT, cam_overlay_png, colour_bar_png, signed_map_png, source_webp,
+                                   symmetric_scale)
+from reportgen.saliency_samples import choose_saliency_samples
+from reportgen.section import Section
+from reportgen.thumbnails import data_uri
+
+ID = "saliency"
+TITLE = "What the model looks at"
+DEFAULT_BUDGET = 200
+METHOD = ("gradient of the target logit with respect to the input, minus the same gradient at a blank (black) "
+          "input; overlay = that difference times the input's departure from the blank")
+
+
+def run(collected, ctx) -> Section:
+    budget = int(getattr(ctx, "saliency_samples", DEFAULT_BUDGET) or 0)
+    chosen = choose_saliency_samples(collected, budget, top_k=ctx.top_k)
+    data = {"budget": budget, "n_chosen": len(chosen), "cam_layer": None, "cam_note": None, "classes": [],
+            "panel_images": {}, "diverging_bar": png_uri(colour_bar_png(DIVERGING)),
+            "heat_bar": png_uri(colour_bar_png(HEAT)), "note": None}
+    if ctx.model is None or ctx.load_inputs is None:
+        data["note"] = "No model was given to this report, so no saliency maps could be computed."
+        return Section(ID, TITLE, "_saliency.html", data, {"saliency": {"note": data["note"], "samples": []}})
+    if not chosen:
+        data["note"] = "No samples were chosen (--saliency-samples is 0)."
+        return Section(ID, TITLE, "_saliency.html", data, {"saliency": {"note": data["note"], "samples": []}})
+    rows = list(chosen)
+    cam = find_cam_layer(ctx.model, ctx.load_inputs(rows[:1]), getattr(ctx, "cam_layer", None))
+    data["cam_layer"], data["cam_note"] = cam.name, cam.note
+    labels = [int(collected.labels[r]) for r in rows]
+    targets = [explained_classes(collected.probs[r], label) for r, label in zip(rows, labels)]
+    cam_classes = [{int(collected.preds[r]), int(collected.labels[r])} for r in rows]
+    spec = ctx.input_spec
+    mean, std = (spec.mean, spec.std) if spec is not None else (None, None)
+    by_class: dict[int, list[dict]] = {}
+    summaries = []
+    for result in attribute_samples(ctx.model, ctx.load_inputs, rows, targets, labels, mean=mean, std=std,
+                                    cam_layer=cam.name, cam_classes=cam_classes):
+        view, summary = sample_view(collected, result, chosen[result.row], mean, std)
+        by_class.setdefault(int(collected.labels[result.row]), []).append(view)
+        data["panel_images"][result.row] = view["strip"] + view["class_maps"] + view["cams"]
+        summaries.append(summary)
+    data["classes"] = [{"name": collected.classes[k], "samples": by_class[k]} for k in sorted(by_class)]
+    if cam.name and not any(view["cams"] for views in by_class.values() for view in views):
+        cam = CamLayer(None, f"Grad-CAM is not shown: the output of layer {cam.name} is not a (batch, channels, "
+                             "height, width) feature map; pass --cam-layer with a convolutional layer.")
+        data["cam_layer"], data["cam_note"] = cam.name, cam.note
+    json = {"saliency": {"method": METHOD, "target": "label", "budget": budget,
+                         "grad_cam": {"layer": cam.name, "note": cam.note}, "samples": summaries}}
+    return Section(ID, TITLE, "_saliency.html", data, json)
+
+
+def png_uri(png: bytes) -> str:
+    return data_uri(png, "image/png")
+
+
+def display_pixels(source: np.ndarray, mean, std) -> np.ndarray:
+    """(C, H, W) model input -> (H, W) or (H, W, 3) pixels in [0, 1], undoing the normalisation."""
+    channels = source.shape[0]
+    mean = np.asarray(mean if mean is not None else [0.0] * channels, dtype=np.float32).reshape(-1, 1, 1)
+    std = np.asarray(std if std is not None else [1.0] * channels, dtype=np.float32).reshape(-1, 1, 1)
+    pixels = np.clip(source * std + mean, 0, 1)
+    return pixels.transpose(1, 2, 0) if channels == 3 else pixels[0]
+
+
+def sample_view(collected, result, reason: str, mean, std) -> tuple[dict, dict]:
+    """The page's view of one sample (images as data URIs) and its report.json summary (numbers only)."""
+    row, classes = result.row, collected.classes
+    label, pred = int(collected.labels[row]), int(collected.preds[row])
+    pixels = display_pixels(result.source, mean, std)
+    grey = pixels.mean(axis=2) if pixels.ndim == 3 else pixels
+    maps = result.label_maps
+    # baseline, saliency and delta share one scale so delta visibly is saliency minus baseline; the overlay and
+    # the per-class maps share another, so classes compare by strength as well as by place.
+    gradient_limit = symmetric_scale(np.stack([maps["baseline"], maps["saliency"], maps["delta"]]))
+    class_limit = symmetric_scale(np.stack(list(result.class_maps.values())))
+    class_uris = {k: png_uri(signed_map_png(m, class_limit)) for k, m in result.class_maps.items()}
+    strip = [{"caption": "source", "uri": data_uri(source_webp(pixels), "image/webp")}]
+    strip += [{"caption": name, "uri": png_uri(signed_map_png(maps[name], gradient_limit))}
+              for name in ("baseline", "saliency", "delta")]
+    strip.append({"caption": "overlay", "uri": class_uris[label]})
+    class_maps = [{"caption": f"{classes[k]} {100 * float(collected.probs[row, k]):.1f}%", "class": classes[k],
+                   "role": " ".join(name for name, on in (("pred", k == pred), ("label", k == label)) if on),
+                   "uri": uri} for k, uri in class_uris.items()]
+    cams = [{"caption": f"Grad-CAM {'prediction' if k == pred else 'label'} {classes[k]}",
+             "uri": png_uri(cam_overlay_png(grey, cam))}
+            for k, cam in sorted(result.cams.items(), key=lambda item: item[0] != pred)]
+    loss = float(collected.loss[row])
+    view = {"index": row, "path": collected.paths[row], "label": classes[label], "prediction": classes[pred],
+            "confidence": float(collected.confidence[row]), "loss": loss if np.isfinite(loss) else None,
+            "reason": reason, "wrong": label != pred, "strip": strip, "class_maps": class_maps, "cams": cams}
+    summary = {"index": row, "path": collected.paths[row], "split": collected.split_names[collected.split[row]],
+               "label": classes[label], "prediction": classes[pred], "reason": reason,
+               **{k: finite(v) for k, v in result.label_stats.items()},
+               # Per class, the overlay summed over the image: (grad at x - grad at blank) . (x - blank).
+               "overlay_sum": {classes[k]: finite(m.sum()) for k, m in result.class_maps.items()}}
+    return view, summary
+
+
+def finite(value) -> float | None:
+    """report.json holds no NaN/inf (a model that produces them gets null)."""
+    value = float(value)
+    return round(value, 8) if np.isfinite(value) else None
