@@ -1,0 +1,89 @@
+"""Loss against distance to the class mean, in pixels and in the embedding (seed 002): are the atypical
+samples the ones the model gets wrong? A high rho in pixel space says "collect more varied images"; a high
+rho only in the embedding says the model, not the data, finds those samples odd."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reportgen.class_geometry import class_means, distance_to_class_mean
+from reportgen.figure_data import class_scatter_traces, figure, layout, rounded
+from reportgen.rank_correlation import spearman
+from reportgen.section import Section
+
+ID = "loss-vs-distance"
+TITLE = "Loss vs distance to the class mean"
+LOSS_FLOOR = 1e-4  # the log axis cannot show a loss of 0; smaller losses are drawn at this height
+SPACES = (("pixel", "Pixel distance to the class mean image"),
+          ("embedding", "Embedding distance to the class centroid"))
+
+
+def sample_distances(collected) -> dict[str, np.ndarray]:
+    """(N,) distance of each sample to its class's mean image (pixels in [0, 1]) and embedding centroid."""
+    k = len(collected.classes)
+    labels = collected.labels
+    embeddings = np.nan_to_num(collected.embeddings, nan=0.0, posinf=0.0, neginf=0.0)
+    pixel_means = class_means(collected.pixels, labels, k)
+    return {
+        "pixel": distance_to_class_mean(collected.pixels, labels, pixel_means, scale=255.0),
+        "embedding": distance_to_class_mean(embeddings, labels, class_means(embeddings, labels, k)),
+    }
+
+
+def class_rows(distances: dict[str, np.ndarray], loss: np.ndarray, labels: np.ndarray,
+               classes: list[str]) -> list[dict]:
+    """Per class: size, average distances and loss, and Spearman's rho of each distance against loss."""
+    finite = np.isfinite(loss)
+    rows = []
+    for c, name in enumerate(classes):
+        members = (labels == c) & finite
+        row = {"class": name, "class_index": c, "n": int(members.sum()),
+               "mean_loss": float(loss[members].mean()) if members.any() else None}
+        for space, _ in SPACES:
+            row[f"mean_{space}"] = float(distances[space][members].mean()) if members.any() else None
+            row[space] = spearman(distances[space][members], loss[members])
+        rows.append(row)
+    return rows
+
+
+def scatter_figure(space: str, axis_title: str, distance: np.ndarray, loss: np.ndarray, labels: np.ndarray,
+                   classes: list[str], per_class: list[dict]) -> dict:
+    shown = np.flatnonzero(np.isfinite(loss))
+    traces = class_scatter_traces(distance, np.maximum(loss, LOSS_FLOOR), labels, classes, rows=shown,
+                                  marker_size=4)
+    present = [r for r in per_class if r["n"]]
+    traces.append({
+        "type": "scatter", "mode": "markers+text", "name": "class averages",
+        "x": rounded([r[f"mean_{space}"] for r in present]),
+        "y": rounded([max(r["mean_loss"], LOSS_FLOOR) for r in present]),
+        "text": [r["class"] for r in present], "textposition": "top center",
+        "marker": {"size": 13, "symbol": "diamond", "color": "#111", "line": {"width": 1, "color": "#fff"}},
+        "hovertemplate": "%{text}<br>average distance %{x:.3f}<br>average loss %{y:.4f}<extra></extra>",
+    })
+    return figure(traces, layout(axis_title, "loss (log scale)", yaxis={"type": "log"}))
+
+
+def run(collected, ctx) -> Section:
+    loss = collected.loss.astype(np.float64)
+    distances = sample_distances(collected)
+    per_class = class_rows(distances, loss, collected.labels, collected.classes)
+    finite = np.isfinite(loss)
+    overall = {space: spearman(distances[space][finite], loss[finite]) for space, _ in SPACES}
+    # Seed 002's plot: one point per class, average distance against average loss.
+    present = [r for r in per_class if r["n"]]
+    across_classes = {space: spearman([r[f"mean_{space}"] for r in present], [r["mean_loss"] for r in present])
+                      for space, _ in SPACES}
+    figures = {space: scatter_figure(space, title, distances[space], loss, collected.labels, collected.classes,
+                                     per_class) for space, title in SPACES}
+    data = {"per_class": per_class, "overall": overall, "across_classes": across_classes, "figures": figures,
+            "spaces": [{"key": key, "title": title} for key, title in SPACES], "loss_floor": LOSS_FLOOR}
+    json = {"loss_vs_distance": {
+        "note": "pixel distances use each image at 32x32 with values in [0, 1]; rho is Spearman's",
+        "overall": overall,
+        "across_classes": across_classes,
+        "per_class": {r["class"]: {k: r[k] for k in ("n", "mean_loss", "mean_pixel", "mean_embedding", "pixel",
+                                                    "embedding")} for r in per_class},
+        "pixel_distance": rounded(distances["pixel"]),
+        "embedding_distance": rounded(distances["embedding"]),
+    }}
+    return Section(ID, TITLE, "_loss_vs_distance.html", data, json)

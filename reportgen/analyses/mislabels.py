@@ -1,0 +1,68 @@
+"""Suspected mislabels: samples whose given label both the model and their embedding neighbours dispute.
+
+What to do next: look at each one and relabel (or drop) it. The neighbours shown are the evidence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reportgen.mislabel_scores import MODEL_WEIGHT, clean_probs, mislabel_scores, ranked_suspects
+from reportgen.section import Section
+from reportgen.thumbnails import data_uri
+
+ID = "mislabels"
+TITLE = "Suspected mislabels"
+NEIGHBOURS_USED = 15  # the vote; the bench (bench/bench_mislabels.py) was tuned with 15
+NEIGHBOURS_SHOWN = 8
+THRESHOLD = 0.5  # most of the blended evidence disputes the given label
+JSON_LIMIT = 1000  # report.json lists at most this many, best first
+
+
+def neighbour_evidence(row: int, indices: np.ndarray, distances: np.ndarray, collected,
+                       suggested: int) -> list[dict]:
+    shown = []
+    for j, dist in zip(indices[row, 1:NEIGHBOURS_SHOWN + 1], distances[row, 1:NEIGHBOURS_SHOWN + 1]):
+        j = int(j)
+        shown.append({"index": j, "path": collected.paths[j], "label": collected.classes[collected.labels[j]],
+                      "supports": bool(collected.labels[j] == suggested), "distance": float(dist),
+                      "thumbnail": data_uri(collected.thumbnails[j])})
+    return shown
+
+
+def run(collected, ctx) -> Section:
+    graph = ctx.neighbours
+    indices = graph.indices[:, :NEIGHBOURS_USED + 1]
+    scores = mislabel_scores(collected.labels, collected.probs, indices)
+    suspects = ranked_suspects(scores, limit=JSON_LIMIT, threshold=THRESHOLD)
+    probs = clean_probs(collected.probs)
+    k_used = indices.shape[1] - 1
+    rows = []
+    for rank, i in enumerate(suspects):
+        i = int(i)
+        given, suggested = int(collected.labels[i]), int(scores.suggested[i])
+        row = {
+            "index": i, "path": collected.paths[i], "split": collected.split_names[collected.split[i]],
+            "label": collected.classes[given], "suggested": collected.classes[suggested],
+            "prediction": collected.classes[collected.preds[i]],
+            "score": float(scores.score[i]),
+            "model_p_label": float(probs[i, given]), "model_p_suggested": float(probs[i, suggested]),
+            "neighbours_label": float(scores.votes[i, given]),
+            "neighbours_suggested": float(scores.votes[i, suggested]),
+        }
+        if rank < ctx.top_k:  # thumbnails only for the rows the page shows
+            row["thumbnail"] = data_uri(collected.thumbnails[i])
+            row["neighbours"] = neighbour_evidence(i, graph.indices, graph.distances, collected, suggested)
+        rows.append(row)
+    data = {"rows": rows[:ctx.top_k], "n_suspected": len(rows), "n_samples": collected.n,
+            "k": k_used, "model_weight": MODEL_WEIGHT, "threshold": THRESHOLD, "json_limit": JSON_LIMIT}
+    keys = ("path", "label", "suggested", "score", "split", "prediction", "model_p_label", "neighbours_label")
+    json = {
+        "suspected_mislabels": [{key: r[key] for key in keys} for r in rows],
+        "suspected_mislabels_method": {
+            "score": f"1 - ({MODEL_WEIGHT} * model p(label) + {1 - MODEL_WEIGHT} * share of the {k_used} "
+                     "embedding neighbours with that label)",
+            "threshold": THRESHOLD, "limit": JSON_LIMIT, "neighbours": k_used,
+        },
+    }
+    return Section(ID, TITLE, "_mislabels.html", data, json)

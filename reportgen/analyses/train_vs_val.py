@@ -1,0 +1,108 @@
+"""Train vs validation: per-class accuracy and loss side by side per split, and both splits in one projection.
+
+Overfitting shows as classes with a much higher accuracy on the training split; distribution shift as a split
+whose samples keep to themselves in the embedding (their neighbours are mostly from the same split).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reportgen.figure_data import figure, layout, rounded
+from reportgen.section import Section
+
+ID = "train-vs-val"
+TITLE = "Train vs validation"
+SPLIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"]
+NEIGHBOURS_USED = 15
+
+
+def split_class_table(collected) -> list[dict]:
+    """Per class, per split: n, accuracy and mean finite loss (None where the split has no such sample)."""
+    rows = []
+    for c, name in enumerate(collected.classes):
+        row = {"class": name, "splits": {}}
+        for s, split in enumerate(collected.split_names):
+            members = (collected.labels == c) & (collected.split == s)
+            loss = collected.loss[members]
+            loss = loss[np.isfinite(loss)]
+            row["splits"][split] = {
+                "n": int(members.sum()),
+                "accuracy": float(collected.correct[members].mean()) if members.any() else None,
+                "mean_loss": float(loss.mean()) if loss.size else None}
+        rows.append(row)
+    return rows
+
+
+def same_split_neighbours(split: np.ndarray, neighbour_indices: np.ndarray, names: list[str]) -> dict:
+    """Per split: share of its samples' kNN (N, k+1) from the same split, and the share chance would give."""
+    same = split[neighbour_indices[:, 1:]] == split[:, None]
+    n = len(split)
+    out = {}
+    for s, name in enumerate(names):
+        members = split == s
+        if not members.any() or n < 2:
+            continue
+        observed = float(same[members].mean())
+        expected = float((members.sum() - 1) / (n - 1))
+        out[name] = {"observed": observed, "expected": expected,
+                     "ratio": observed / expected if expected > 0 else None}
+    return out
+
+
+def bars_figure(table: list[dict], names: list[str], key: str, title: str) -> dict:
+    traces = [{"type": "bar", "name": split, "x": [r["class"] for r in table],
+               "y": rounded([r["splits"][split][key] if r["splits"][split][key] is not None else np.nan
+                             for r in table]),
+               "marker": {"color": SPLIT_COLOURS[s % len(SPLIT_COLOURS)]}} for s, split in enumerate(names)]
+    return figure(traces, layout("class", title, barmode="group", xaxis={"type": "category"}))
+
+
+def split_projection_figure(coords: np.ndarray, split: np.ndarray, names: list[str]) -> dict:
+    traces = []
+    for s, name in enumerate(names):
+        rows = np.flatnonzero(split == s)
+        traces.append({"type": "scattergl", "mode": "markers", "name": name, "x": rounded(coords[rows, 0]),
+                       "y": rounded(coords[rows, 1]), "customdata": rows.tolist(), "meta": {"samples": True},
+                       "marker": {"size": 5, "opacity": 0.6, "color": SPLIT_COLOURS[s % len(SPLIT_COLOURS)]}})
+    # Plotly's own buttons switch splits: the page needs no extra code for it.
+    buttons = [{"label": "all splits", "method": "restyle", "args": [{"visible": [True] * len(names)}]}]
+    buttons += [{"label": f"{name} only", "method": "restyle",
+                 "args": [{"visible": [t == s for t in range(len(names))]}]} for s, name in enumerate(names)]
+    hidden = {"showticklabels": False, "showgrid": False}
+    return figure(traces, layout(xaxis=hidden, yaxis=hidden, dragmode="pan", margin={"t": 40},
+                                 updatemenus=[{"type": "buttons", "direction": "right", "x": 0, "y": 1.08,
+                                               "xanchor": "left", "buttons": buttons}]))
+
+
+def run(collected, ctx) -> Section:
+    names = collected.split_names
+    if len(names) < 2:
+        note = f"Only one split ({names[0]}); a data folder with train/ and val/ (or test/) compares them."
+        return Section(ID, TITLE, "_train_vs_val.html", {"note": note}, {"train_vs_val": {"note": note}})
+    table = split_class_table(collected)
+    overall = {}
+    for s, split in enumerate(names):
+        members = collected.split == s
+        loss = collected.loss[members]
+        loss = loss[np.isfinite(loss)]
+        overall[split] = {"n": int(members.sum()),
+                          "accuracy": float(collected.correct[members].mean()) if members.any() else None,
+                          "mean_loss": float(loss.mean()) if loss.size else None}
+    mixing = same_split_neighbours(collected.split, ctx.neighbours.indices[:, :NEIGHBOURS_USED + 1], names)
+    reference = "train" if "train" in names else names[0]
+    for row in table:  # accuracy gap of each other split behind the training split
+        ref = row["splits"][reference]["accuracy"]
+        row["gaps"] = {split: (ref - v["accuracy"]) if ref is not None and v["accuracy"] is not None else None
+                       for split, v in row["splits"].items() if split != reference}
+    figures = {"accuracy": bars_figure(table, names, "accuracy", "accuracy"),
+               "loss": bars_figure(table, names, "mean_loss", "mean loss"),
+               "projection": split_projection_figure(ctx.projection.coords, collected.split, names)}
+    data = {"splits": names, "reference": reference, "others": [n for n in names if n != reference],
+            "table": table, "overall": overall, "mixing": mixing, "figures": figures, "k": NEIGHBOURS_USED,
+            "method": ctx.projection.method}
+    json = {"train_vs_val": {"splits": names, "reference": reference, "overall": overall,
+                             "per_class": {r["class"]: {"splits": r["splits"], "accuracy_gap": r["gaps"]}
+                                           for r in table},
+                             "same_split_neighbours": mixing}}
+    return Section(ID, TITLE, "_train_vs_val.html", data, json)

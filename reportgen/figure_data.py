@@ -1,0 +1,54 @@
+"""Plotly figure dicts for the analysis sections: data only. templates/analysis_views.js draws them.
+
+Conventions the JS relies on: a trace whose `meta.class_index` is set gets that class's colour from the page
+palette (the same colours as the main projection); a trace with `meta.samples` true carries sample row indices
+in `customdata`, and its points show the hover card and open the sample panel when clicked. Names and texts
+are user data: the JS escapes them before Plotly sees them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def rounded(values, digits: int = 5) -> list:
+    """A JSON-safe list: floats to `digits` significant digits, None for NaN/inf."""
+    array = np.asarray(values, dtype=np.float64)
+    return [float(f"{v:.{digits}g}") if np.isfinite(v) else None for v in array.tolist()]
+
+
+def class_scatter_traces(x: np.ndarray, y: np.ndarray, labels: np.ndarray, classes: list[str], *,
+                         rows: np.ndarray | None = None, marker_size: float = 5) -> list[dict]:
+    """One scattergl trace per class present among `rows` (default all); x, y, labels are (N,) over all samples."""
+    rows = np.arange(len(labels)) if rows is None else np.asarray(rows)
+    traces = []
+    for k, name in enumerate(classes):
+        members = rows[labels[rows] == k]
+        if members.size == 0:
+            continue
+        traces.append({
+            "type": "scattergl", "mode": "markers", "name": name,
+            "x": rounded(x[members]), "y": rounded(y[members]), "customdata": members.tolist(),
+            "marker": {"size": marker_size, "opacity": 0.7},
+            "meta": {"class_index": k, "samples": True},
+        })
+    return traces
+
+
+def layout(x_title: str | None = None, y_title: str | None = None, **extra) -> dict:
+    base = {
+        "margin": {"l": 55, "r": 10, "t": 30, "b": 45}, "hovermode": "closest",
+        "xaxis": {"zeroline": False, **({"title": {"text": x_title}} if x_title else {})},
+        "yaxis": {"zeroline": False, **({"title": {"text": y_title}} if y_title else {})},
+        "legend": {"itemsizing": "constant"},
+    }
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = {**base[key], **value}
+        else:
+            base[key] = value
+    return base
+
+
+def figure(traces: list[dict], figure_layout: dict) -> dict:
+    return {"data": traces, "layout": figure_layout}

@@ -1,0 +1,102 @@
+// reportgen analysis figures: draws every <script type="application/json" class="rg-figure" data-target="ID">
+// (a Plotly figure built in Python, reportgen/figure_data.py) into the element ID. No network access.
+(function () {
+  "use strict";
+  // Kept identical to report.js so a class has one colour everywhere in the page.
+  const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d",
+    "#31a354", "#756bb1", "#636363"];
+  const colourOf = (k) => k < PALETTE.length ? PALETTE[k] : `hsl(${(k * 137.508) % 360},60%,45%)`;
+  const dataEl = document.getElementById("sample-data");
+  const S = dataEl ? JSON.parse(dataEl.textContent) : null;
+
+  // Plotly reads a few HTML-like tags in names and texts; entities keep user data (class names, paths) as text.
+  const escapeText = (v) => typeof v === "string"
+    ? v.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") : v;
+  const escapeAll = (values) => Array.isArray(values) ? values.map(escapeText) : escapeText(values);
+
+  // A clicked point opens the sample panel (report.js exposes it; [data-index] thumbnails it handles itself).
+  function openSample(index) {
+    if (window.reportgen && window.reportgen.showSample) window.reportgen.showSample(index);
+  }
+
+  // "show all" buttons (sub-populations) open their whole group in the panel's selection gallery.
+  document.addEventListener("click", (ev) => {
+    const button = ev.target.closest("button.rg-show-selection");
+    if (!button || !(window.reportgen && window.reportgen.showSelection)) return;
+    const rows = JSON.parse(button.nextElementSibling.textContent);
+    window.reportgen.showSelection(button.dataset.title, rows);
+  });
+
+  const card = document.getElementById("hover-card");
+  function showCard(i, x, y) {
+    if (!card || !S) return;
+    card.querySelector("img").src = `data:${S.thumb_mime};base64,${S.thumb[i]}`;
+    const text = card.querySelector(".hover-text");
+    text.textContent = "";
+    const loss = S.loss[i] < 0 ? "n/a" : S.loss[i].toFixed(3);
+    [S.path[i], `label: ${S.classes[S.label[i]]}`, `prediction: ${S.classes[S.pred[i]]}`, `loss: ${loss}`,
+      `split: ${S.splits[S.split[i]]}`].forEach((line, n) => {
+      const div = document.createElement("div");
+      div.textContent = line;
+      if (n === 0) div.className = "hover-path";
+      text.appendChild(div);
+    });
+    card.hidden = false;
+    const pad = 16;
+    card.style.left = `${Math.min(x + pad, window.innerWidth - card.offsetWidth - pad)}px`;
+    card.style.top = `${Math.min(y + pad, window.innerHeight - card.offsetHeight - pad)}px`;
+  }
+  const hideCard = () => { if (card) card.hidden = true; };
+
+  function prepare(figure) {
+    figure.data.forEach((trace) => {
+      ["name", "text", "x", "y"].forEach((key) => { if (key in trace) trace[key] = escapeAll(trace[key]); });
+      const meta = trace.meta || {};
+      if (typeof meta.class_index === "number") {
+        trace.marker = Object.assign({}, trace.marker, { color: colourOf(meta.class_index) });
+      }
+      if (meta.samples) trace.hoverinfo = "none";
+    });
+    (figure.layout.updatemenus || []).forEach((menu) => {
+      (menu.buttons || []).forEach((button) => { button.label = escapeText(button.label); });
+    });
+    return figure;
+  }
+
+  function draw(script) {
+    const target = document.getElementById(script.dataset.target);
+    if (!target || target.dataset.drawn) return;
+    target.dataset.drawn = "true";
+    const figure = prepare(JSON.parse(script.textContent));
+    Plotly.newPlot(target, figure.data, figure.layout, { displaylogo: false, responsive: true, scrollZoom: true });
+    const sampleOf = (ev) => {
+      const pt = ev.points && ev.points[0];
+      return pt && pt.data.meta && pt.data.meta.samples ? pt.customdata : null;
+    };
+    target.on("plotly_click", (ev) => { const i = sampleOf(ev); if (i !== null) openSample(i); });
+    target.on("plotly_hover", (ev) => {
+      const i = sampleOf(ev);
+      if (i !== null) showCard(i, ev.event.clientX, ev.event.clientY);
+    });
+    target.on("plotly_unhover", hideCard);
+  }
+
+  function drawAll() {
+    if (typeof Plotly === "undefined") return;
+    const scripts = Array.from(document.querySelectorAll("script.rg-figure"));
+    // Draw a figure when it nears the viewport: a page of big scatter plots then opens at once.
+    if (!("IntersectionObserver" in window)) { scripts.forEach(draw); return; }
+    const byTarget = new Map(scripts.map((s) => [s.dataset.target, s]));
+    const observer = new IntersectionObserver((entries) => {
+      entries.filter((e) => e.isIntersecting).forEach((e) => {
+        observer.unobserve(e.target);
+        draw(byTarget.get(e.target.id));
+      });
+    }, { rootMargin: "400px" });
+    byTarget.forEach((_, id) => { const el = document.getElementById(id); if (el) observer.observe(el); });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", drawAll);
+  else drawAll();
+})();

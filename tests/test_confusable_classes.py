@@ -1,0 +1,40 @@
+"""Confusable classes: the most confused pair comes first, neighbour mixing is a symmetric share."""
+
+import numpy as np
+
+from collected_factory import make_collected
+from reportgen.analyses import confusable_classes
+from reportgen.analyses.confusable_classes import neighbour_mixing
+from reportgen.neighbours import nearest_neighbours
+from reportgen.render import dumps_json, report_json
+from reportgen.section import Context
+
+
+def test_neighbour_mixing_counts_links_between_two_classes():
+    labels = np.array([0, 0, 1, 1, 2])
+    indices = np.array([[0, 1], [1, 2], [2, 1], [3, 2], [4, 0]])  # one neighbour each
+    mixing = neighbour_mixing(labels, indices, 3)
+    np.testing.assert_allclose(mixing, mixing.T)
+    assert np.isclose(mixing[0, 1], 2 / 4)  # 1->2 and 2->1 join them, of the 4 links leaving classes 0 and 1
+    assert np.isclose(mixing[0, 2], 1 / 3)  # 4->0
+    assert mixing.min() >= 0 and mixing.max() <= 1
+
+
+def test_the_most_confused_pair_leads_with_look_alike_examples():
+    collected = make_collected(120, 4, seed=3)
+    collected.preds = collected.labels.copy()
+    # c0 and c2 look alike: half of c2 is predicted c0 and sits inside c0's cluster.
+    c2 = np.flatnonzero(collected.labels == 2)[:15]
+    collected.preds[c2] = 0
+    collected.embeddings[c2] = collected.embeddings[collected.labels == 0][:15] + 0.1
+    ctx = Context(neighbours=nearest_neighbours(collected.embeddings, 15))
+    section = confusable_classes.run(collected, ctx)
+    pairs = section.json["confusable_classes"]["pairs"]
+    first = pairs[0]
+    assert (first["a"], first["b"], first["confusions"], first["b_as_a"]) == ("c0", "c2", 15, 15)
+    assert first["neighbour_mixing"] > max(p["neighbour_mixing"] for p in pairs[1:])
+    shown = section.data["pairs"][0]
+    assert [e["prediction"] for e in shown["examples_b"]] == ["c0"] * 4  # wrong ones first
+    matrix = np.array(section.json["confusable_classes"]["centroid_distances"], dtype=float)
+    np.testing.assert_allclose(matrix, matrix.T)
+    dumps_json(report_json([section], base={}))

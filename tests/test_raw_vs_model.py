@@ -1,0 +1,46 @@
+"""Raw pixels vs the model: kNN separation scores, and the network's gain shows when pixels are noise."""
+
+import numpy as np
+
+from collected_factory import make_collected
+from reportgen.analyses import raw_vs_model
+from reportgen.class_separation import knn_label_accuracy, neighbours_2d
+from reportgen.neighbours import nearest_neighbours
+from reportgen.projection import project
+from reportgen.render import dumps_json, report_json
+from reportgen.section import Context
+
+
+def test_knn_accuracy_is_one_when_separated_and_near_chance_when_shuffled():
+    rng = np.random.default_rng(0)
+    labels = np.arange(300) % 3
+    coords = np.c_[labels * 10.0, np.zeros(300)] + rng.normal(0, 1, (300, 2))
+    assert knn_label_accuracy(neighbours_2d(coords), labels) == 1.0
+    shuffled = rng.permutation(labels)
+    assert abs(knn_label_accuracy(neighbours_2d(coords), shuffled) - 1 / 3) < 0.12
+
+
+def test_neighbours_2d_put_each_point_first_even_among_duplicates():
+    coords = np.zeros((6, 2))
+    indices = neighbours_2d(coords, k=3)
+    assert indices.shape == (6, 4)
+    assert (indices[:, 0] == np.arange(6)).all()
+    assert all(len(set(row)) == 4 for row in indices.tolist())
+
+
+def test_section_scores_both_spaces_and_the_embedding_wins_over_noise_pixels():
+    collected = make_collected(120, 3, seed=5)  # clustered embeddings, random pixels
+    ctx = Context(projection=project(collected.embeddings, "pca"),
+                  neighbours=nearest_neighbours(collected.embeddings, 15), seed=0)
+    section = raw_vs_model.run(collected, ctx)
+    report = section.json["raw_vs_model"]
+    assert report["method"] == "pca" and len(report["raw_coordinates"]) == 120
+    raw, model = report["scores"]["raw"], report["scores"]["model"]
+    assert model["knn_accuracy"] > 0.9 and raw["knn_accuracy"] < 0.6
+    assert model["knn_accuracy_2d"] > raw["knn_accuracy_2d"]
+    panels = section.data["panels"]
+    assert [p["key"] for p in panels] == ["raw", "model"]
+    for panel in panels:  # one trace per class, class colours set by the page from meta.class_index
+        assert [t["meta"]["class_index"] for t in panel["figure"]["data"]] == [0, 1, 2]
+        assert sorted(i for t in panel["figure"]["data"] for i in t["customdata"]) == list(range(120))
+    dumps_json(report_json([section], base={}))
