@@ -61,6 +61,9 @@ def report_options(func):
                      help="Hardest samples shown per split."),
         click.option("--neighbours", type=click.IntRange(1, 50), default=8, show_default=True,
                      help="Nearest neighbours shown in the sample panel."),
+        click.option("--saliency-samples", type=click.IntRange(0), default=200, show_default=True,
+                     help="Samples given saliency maps and Grad-CAM: the hardest, then a few wrong and correct "
+                          "per class."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
     ]
     for option in reversed(options):
@@ -91,6 +94,7 @@ def cli():
 @click.option("--mean", callback=_floats, help="Per-channel mean to subtract, e.g. 0.485,0.456,0.406 (default 0).")
 @click.option("--std", callback=_floats, help="Per-channel std to divide by, e.g. 0.229,0.224,0.225 (default 1).")
 @click.option("--layer", help="Module whose output is the embedding (default: input of the last Linear layer).")
+@click.option("--cam-layer", help="Layer Grad-CAM reads (default: the last convolution), e.g. layer4.")
 @click.option("--title", help="Report title.")
 def report_command(model, data, output, json_path, no_json, **kwargs):
     """Analyse MODEL on the images in DATA and write the report.
@@ -141,10 +145,9 @@ def _run_report(model, data, output, json_path, no_json, kwargs):
 def main(argv=None):
     try:
         cli.main(args=argv, prog_name="reportgen", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("reportgen: interrupted; no report was written", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        # A DataLoader interrupted mid-start complains from __del__ at exit; the one line below says it all.
+        sys.unraisablehook = lambda _info: None
         click.echo("reportgen: interrupted; no report was written", err=True)
         sys.exit(130)
     except click.ClickException as exc:

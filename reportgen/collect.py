@@ -7,6 +7,7 @@ that need gradients, which re-run the model on a chosen few.
 from __future__ import annotations
 
 import os
+import signal
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +42,8 @@ class Collected:
     pixels: np.ndarray  # (N, P) uint8, each image at PIXEL_SIDE resolution, flattened
     skipped: list[Skipped] = field(default_factory=list)
     source_index: np.ndarray | None = None  # (N,) row i's index into DataSource.samples
+    nonfinite: np.ndarray | None = None  # (N,) bool: the model gave NaN/inf logits; no valid prediction
+    empty_classes: list = field(default_factory=list)  # (split, class) folders that held no image
     embedding_layer: str | None = None
     embedding_note: str | None = None
     files_found: int = 0
@@ -51,7 +54,9 @@ class Collected:
 
     @property
     def correct(self) -> np.ndarray:
-        return self.preds == self.labels
+        """A sample with non-finite logits has no valid prediction, so it never counts as correct."""
+        ok = self.preds == self.labels
+        return ok & ~self.nonfinite if self.nonfinite is not None else ok
 
     @property
     def confidence(self) -> np.ndarray:
@@ -85,6 +90,11 @@ class _ImageDataset(Dataset):
         return index, tensor, (encode_thumbnail(image), small.reshape(-1))
 
 
+def _ignore_sigint(_worker_id: int) -> None:
+    # Ctrl-C is the main process's to handle (one message, no report); workers would each print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _collate(batch):
     good = [(i, t, extra) for i, t, extra in batch if t is not None]
     failed = [(i, reason) for i, t, reason in batch if t is None]
@@ -114,7 +124,8 @@ def collect_outputs(tap: EmbeddingTap, source: DataSource, spec: InputSpec, *, d
     workers = min(4, os.cpu_count() or 1) if workers is None else workers
     loader = DataLoader(_ImageDataset(source, spec), batch_size=batch_size, shuffle=False, num_workers=workers,
                         collate_fn=_collate, pin_memory=device.type == "cuda",
-                        persistent_workers=False, prefetch_factor=4 if workers else None)
+                        persistent_workers=False, prefetch_factor=4 if workers else None,
+                        worker_init_fn=_ignore_sigint if workers else None)
     labels_all = np.array([s.label for s in source.samples], dtype=np.int64)
     ok = np.zeros(num, dtype=bool)
     logits_all = probs_all = loss_all = emb_all = None
@@ -165,15 +176,19 @@ def collect_outputs(tap: EmbeddingTap, source: DataSource, spec: InputSpec, *, d
         raise ReportgenError(f"{source.root}: none of the {num} image files could be decoded, e.g. "
                              f"{skipped[-1].path}: {skipped[-1].reason}")
     keep = np.flatnonzero(ok)
+    logits_kept = logits_all[keep]
+    nonfinite = ~np.isfinite(logits_kept).all(axis=1)
     return Collected(
         classes=list(source.classes),
         split_names=list(source.split_names),
         paths=[source.display_path(source.samples[i].path) for i in keep],
         split=np.array([source.samples[i].split for i in keep], dtype=np.int64),
         labels=labels_all[keep],
-        logits=logits_all[keep],
-        probs=probs_all[keep],
-        preds=logits_all[keep].argmax(axis=1),
+        logits=logits_kept,
+        # No valid distribution exists for NaN/inf logits: zeros say "no confidence in any class".
+        probs=np.where(nonfinite[:, None], 0.0, probs_all[keep]).astype(np.float32),
+        # argmax of a NaN row is meaningless; those rows are flagged by `nonfinite` and never count as correct
+        preds=np.nan_to_num(logits_kept, nan=-np.inf).argmax(axis=1),
         loss=loss_all[keep],
         embeddings=emb_all[keep],
         thumbnails=[thumbs[i] for i in keep],
@@ -183,6 +198,8 @@ def collect_outputs(tap: EmbeddingTap, source: DataSource, spec: InputSpec, *, d
         embedding_note=tap.note,
         files_found=num + len(source.skipped),
         source_index=keep,
+        nonfinite=nonfinite,
+        empty_classes=list(source.empty_classes),
     )
 
 

@@ -40,9 +40,15 @@ class DataSource:
     split_names: list[str]
     samples: list[Sample]
     skipped: list[Skipped] = field(default_factory=list)
+    empty_classes: list[tuple[str, str]] = field(default_factory=list)  # (split, class) folders with no images
 
     def display_path(self, path: Path) -> str:
         return display_path(path, self.root)
+
+
+def display_name(name: str) -> str:
+    """A file or folder name as printable, JSON-safe text (undecodable bytes become \\x escapes)."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def display_path(path: Path, root: Path) -> str:
@@ -77,25 +83,33 @@ def _subdirs(path: Path) -> list[Path]:
 
 
 def _from_folders(root: Path, splits: list[tuple[str, Path]], classes: list[str] | None, layout: str) -> DataSource:
+    # Folder names may hold bytes that are not UTF-8: index by the raw name, show the escaped one.
     found_classes = sorted({d.name for _, split_dir in splits for d in _subdirs(split_dir)})
     if not found_classes:
         raise DataError(f"{root}: holds no class folders; expected {root}/<class>/<image files>")
-    class_names = classes or found_classes
-    index = {name: i for i, name in enumerate(class_names)}
-    source = DataSource(root=root, layout=layout, classes=class_names, split_names=[s for s, _ in splits], samples=[])
+    raw_names = classes or found_classes
+    index = {name: i for i, name in enumerate(raw_names)}
+    source = DataSource(root=root, layout=layout, classes=[display_name(c) for c in raw_names],
+                        split_names=[display_name(s) for s, _ in splits], samples=[])
     for split_index, (split_name, split_dir) in enumerate(splits):
+        split_name = display_name(split_name)
         for class_dir in _subdirs(split_dir):
+            shown = display_name(class_dir.name)
+            files = _walk_files(class_dir)
             if class_dir.name not in index:
-                for path in _walk_files(class_dir):
-                    source.skipped.append(Skipped(source.display_path(path), f"class folder {class_dir.name!r} "
-                                                  "is not in --classes", split_name, class_dir.name))
+                source.skipped.extend(Skipped(source.display_path(path), f"class folder {shown!r} is not in --classes",
+                                              split_name, shown) for path in files)
                 continue
-            for path in _walk_files(class_dir):
+            images = 0
+            for path in files:
                 if path.suffix.lower() in IMAGE_EXTENSIONS:
                     source.samples.append(Sample(path, index[class_dir.name], split_index))
+                    images += 1
                 else:
                     source.skipped.append(Skipped(source.display_path(path), "not an image file extension",
-                                                  split_name, class_dir.name))
+                                                  split_name, shown))
+            if not images:
+                source.empty_classes.append((split_name, shown))
     if not source.samples:
         raise DataError(f"{root}: no image files under the class folders ({', '.join(IMAGE_EXTENSIONS)})")
     return source
@@ -106,7 +120,10 @@ def _walk_files(folder: Path) -> list[Path]:
     seen: set[tuple[int, int]] = set()
     files: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-        stat = os.stat(dirpath)
+        try:
+            stat = os.stat(dirpath)
+        except OSError:
+            continue
         key = (stat.st_dev, stat.st_ino)
         if key in seen:
             dirnames[:] = []

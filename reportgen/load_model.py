@@ -115,6 +115,8 @@ def _load_pickled(path: Path, *, arch: str | None, trust_model: bool):
         # weights_only=True unpickles tensors and plain containers only: no code from the file runs.
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        if "Unsupported global" not in str(exc) and "GLOBAL" not in str(exc):
+            raise  # not a pickle of Python objects at all: garbage or a damaged file (reported by the caller)
         if not trust_model:
             raise ModelFormatError(
                 f"{path}: is a pickled Python object (a whole model saved with torch.save(model)); loading it "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,8 @@ from reportgen.errors import ReportgenError
 from reportgen.input_spec import infer_input_spec
 from reportgen.load_data import discover
 from reportgen.load_model import load_model
-from reportgen.neighbours import nearest_neighbours
+from reportgen.neighbours import shared_neighbours
+from reportgen.progress import progress
 from reportgen.projection import project
 from reportgen.provenance import provenance
 from reportgen.render import dumps_json, render_html, report_json, write_atomic
@@ -41,6 +43,8 @@ class ReportOptions:
     seed: int = 0
     top_k: int = 25
     neighbours: int = 8
+    saliency_samples: int = 200
+    cam_layer: str | None = None
     quiet: bool = False
     title: str | None = None
     command: list[str] | None = None
@@ -65,6 +69,18 @@ def resolve_device(name: str) -> torch.device:
         raise ReportgenError(f"--device {name}: not a device name; use auto, cpu or cuda") from exc
 
 
+def check_writable(path: Path) -> None:
+    """Fail before the long run, not after it: create the folder and prove a file can be written there."""
+    if path.is_dir():
+        raise ReportgenError(f"{path}: is a folder; pass a file name such as {path / 'report.html'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as exc:
+        raise ReportgenError(f"{path}: cannot write there ({exc.strerror or exc}); choose another -o/--json path") from exc
+
+
 def build_report(model: str | Path, data: str | Path, output: str | Path = "report.html", *,
                  json_path: str | Path | None = None, options: ReportOptions | None = None,
                  **overrides) -> ReportResult:
@@ -73,8 +89,9 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     for key, value in overrides.items():
         setattr(opts, key, value)
     output = Path(output)
-    if output.parent and not output.parent.exists():
-        output.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(output)
+    if json_path:
+        check_writable(Path(json_path))
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -97,13 +114,15 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
                                 workers=opts.workers, quiet=opts.quiet)
     lap("decode + forward")
     embeddings = np.nan_to_num(collected.embeddings, nan=0.0, posinf=0.0, neginf=0.0)
-    neighbours = nearest_neighbours(embeddings, max(opts.neighbours, 15), device=device)
+    neighbours = shared_neighbours(embeddings, max(opts.neighbours, 15), device=device, seed=opts.seed)
     lap("neighbours")
-    projection = project(embeddings, opts.projection, seed=opts.seed, neighbours=neighbours)
+    with progress(total=1, desc=f"projection ({opts.projection})", unit="fit", quiet=opts.quiet) as bar:
+        projection = project(embeddings, opts.projection, seed=opts.seed, neighbours=neighbours)
+        bar.update(1)
     lap("projection")
     ctx = Context(
         top_k=opts.top_k, seed=opts.seed, projection=projection, neighbours=neighbours, input_spec=spec,
-        neighbour_count=opts.neighbours,
+        neighbour_count=opts.neighbours, saliency_samples=opts.saliency_samples, cam_layer=opts.cam_layer,
         provenance=provenance(source, seed=opts.seed, device=str(device), command=opts.command),
         timings=timings,
         model_info={"path": str(loaded.path), "format": loaded.format, "sha256": loaded.sha256,
@@ -113,7 +132,7 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
         model=loaded.module, model_format=loaded.format, device=device,
         load_inputs=input_loader(source, spec, collected, device),
     )
-    sections = run_all(collected, ctx)
+    sections = run_all(collected, ctx, quiet=opts.quiet)
     lap("analyses")
     title = opts.title or f"reportgen: {loaded.path.name} on {source.root.name or source.root}"
     html = render_html(sections, title=title, samples=sample_payload(collected),
@@ -122,6 +141,7 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     write_atomic(output, html)
     report = report_json(sections, base={"schema_version": 1, "title": title, "report_html": output.name})
     report["timings"] = timings
+    report["section_seconds"] = ctx.section_seconds
     json_out = Path(json_path) if json_path else None
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)

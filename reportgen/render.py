@@ -12,6 +12,8 @@ from pathlib import Path
 
 import jinja2
 
+from reportgen.errors import ReportgenError
+
 # No host sources anywhere: the page can't fetch, post or load anything from the network.
 # 'unsafe-eval' is needed by plotly's WebGL scatter (regl compiles its shaders' glue with Function).
 CONTENT_SECURITY_POLICY = (
@@ -50,7 +52,8 @@ def render_html(sections, *, title: str, samples: dict, meta: dict) -> str:
     asset = lambda name: (template_dir() / name).read_text(encoding="utf-8")  # noqa: E731
     return _environment().get_template("report.html").render(
         title=title, sections=sections, samples=samples, meta=meta, csp=CONTENT_SECURITY_POLICY,
-        plotly_js=plotly_js(), report_js=asset("report.js"), report_css=asset("report.css"))
+        plotly_js=plotly_js(), report_js=asset("report.js"), analysis_js=asset("analysis_views.js"),
+        report_css=asset("report.css"))
 
 
 def report_json(sections, *, base: dict) -> dict:
@@ -70,7 +73,21 @@ def _deep_merge(into: dict, extra: dict) -> None:
 
 
 def dumps_json(report: dict) -> str:
-    return json.dumps(report, indent=1, allow_nan=False, ensure_ascii=False)
+    """Strict JSON: a NaN or inf that slipped through an analysis becomes null rather than invalid JSON."""
+    try:
+        return json.dumps(report, indent=1, allow_nan=False, ensure_ascii=False)
+    except ValueError:
+        return json.dumps(_finite_or_none(report), indent=1, allow_nan=False, ensure_ascii=False)
+
+
+def _finite_or_none(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(v) for v in value]
+    return value
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -82,7 +99,9 @@ def write_atomic(path: Path, text: str) -> None:
             out.write(text)
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be shared
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise ReportgenError(f"{path}: could not be written ({exc.strerror or exc})") from exc
         raise

@@ -26,8 +26,11 @@ class Context:
     projection: Projection | None = None
     neighbours: Neighbours | None = None
     neighbour_count: int = 8  # k shown in the sample panel ("fetch similars")
+    saliency_samples: int = 200  # --saliency-samples: how many samples get saliency maps and Grad-CAM
+    cam_layer: str | None = None  # --cam-layer: the layer Grad-CAM reads (default: the last convolution)
     provenance: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    section_seconds: dict[str, float] = field(default_factory=dict)  # per analysis, for the bench and the JSON
     input_spec: Any = None
     model_info: dict[str, Any] = field(default_factory=dict)
     # For the few analyses that need gradients: the model (eval mode, on `device`; a torch.nn.Module,

@@ -26,3 +26,29 @@ class TinyNet(nn.Module):
 def make_tiny_net():
     """Factory for `--arch tiny_models:make_tiny_net`."""
     return TinyNet()
+
+
+class RaisingNet(TinyNet):
+    """A model whose forward fails, as a model with a shape bug does."""
+
+    def forward(self, x):
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (4x7 and 9x3)")
+
+
+class NaNNet(TinyNet):
+    """Logits turn NaN for images whose mean is above 0.2 (some of the 'dot'/'ring' ones), finite otherwise."""
+
+    def forward(self, x):
+        logits = super().forward(x)
+        bad = x.mean(dim=(1, 2, 3)) > 0.2
+        return torch.where(bad[:, None], torch.full_like(logits, float("nan")), logits)
+
+
+class TupleNet(TinyNet):
+    def forward(self, x):
+        return super().forward(x), x.mean()
+
+
+class DictNet(TinyNet):
+    def forward(self, x):
+        return {"aux": x.mean(dim=(1, 2, 3)), "logits": super().forward(x)}

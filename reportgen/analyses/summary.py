@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from reportgen.classification_metrics import finite_mean
 from reportgen.section import Section
 
 ID = "summary"
 TITLE = "Summary"
+
+
+def file_counts(collected) -> dict:
+    """{split: {class: {found, analysed, skipped}}}: found = analysed + skipped, for every split and class."""
+    counts = {s: {c: {"found": 0, "analysed": 0, "skipped": 0} for c in collected.classes}
+              for s in collected.split_names}
+    for s, c in zip(collected.split, collected.labels):
+        counts[collected.split_names[s]][collected.classes[c]]["analysed"] += 1
+    for k in collected.skipped:
+        split = counts.setdefault(k.split or "(no split)", {})
+        split.setdefault(k.label or "(no class)", {"found": 0, "analysed": 0, "skipped": 0})["skipped"] += 1
+    for split in counts.values():
+        for row in split.values():
+            row["found"] = row["analysed"] + row["skipped"]
+    return counts
 
 
 def run(collected, ctx) -> Section:
@@ -24,8 +37,9 @@ def run(collected, ctx) -> Section:
             "n_files": n + skipped,
             "accuracy": float(collected.correct[mask].mean()) if n else None,
             "mean_loss": finite_mean(collected.loss[mask]),
-            "n_nonfinite_logits": int((~np.isfinite(collected.logits[mask])).any(axis=1).sum()),
+            "n_nonfinite_logits": int(collected.nonfinite[mask].sum()) if collected.nonfinite is not None else 0,
         })
+    counts = file_counts(collected)
     data = {
         "n_samples": collected.n,
         "n_skipped": len(collected.skipped),
@@ -39,6 +53,9 @@ def run(collected, ctx) -> Section:
                       "note": collected.embedding_note},
         "provenance": ctx.provenance,
         "timings": ctx.timings,
+        "file_counts": counts,
+        "empty_classes": [{"split": s, "class": c} for s, c in collected.empty_classes],
+        "n_nonfinite": sum(s["n_nonfinite_logits"] for s in splits),
     }
     json = {
         "n_samples": data["n_samples"],
@@ -49,6 +66,9 @@ def run(collected, ctx) -> Section:
         "embedding": data["embedding"],
         "model": ctx.model_info,
         "provenance": ctx.provenance,
-        "splits": {s["name"]: {k: v for k, v in s.items() if k != "name"} for s in splits},
+        "splits": {s["name"]: {**{k: v for k, v in s.items() if k != "name"}, "file_counts": counts.get(s["name"], {})}
+                   for s in splits},
+        "empty_classes": data["empty_classes"],
+        "n_nonfinite_logits": data["n_nonfinite"],
     }
     return Section(ID, TITLE, "_summary.html", data, json)

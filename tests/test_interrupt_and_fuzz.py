@@ -1,0 +1,80 @@
+"""Ctrl-C mid-run leaves no half-written report; random and mutated bytes only ever decode or skip with a reason."""
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from reportgen.decode_image import DecodeError, open_image
+from conftest import write_tree
+
+
+def test_ctrl_c_leaves_nothing_half_written(model_files, tmp_path):
+    data = write_tree(tmp_path / "data")
+    for copy in range(12):  # enough images that the run is still going when the signal arrives
+        for p in list((data / "train").glob("*/*_0*.png")):
+            (p.parent / f"c{copy}_{p.name}").write_bytes(p.read_bytes())
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "reportgen", str(model_files["pt2"]), str(data), "-o",
+                                str(out / "r.html"), "--batch-size", "4", "--workers", "1"],
+                               stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    seen = ""
+    while "collect" not in seen and time.time() < deadline:
+        seen += process.stderr.read(1)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "interrupted; no report was written" in stderr and "Traceback" not in stderr
+    assert not (out / "r.html").exists() and not (out / "r.json").exists()
+    assert not [p for p in out.iterdir() if p.name.startswith(".")] if out.exists() else True
+
+
+def _png(seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    buffer = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (12, 9, 3), dtype=np.uint8)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _jpeg(seed: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(_png(seed))).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+VALID = [_png(0), _jpeg(1)]
+
+
+@st.composite
+def image_bytes(draw):
+    kind = draw(st.sampled_from(["random", "mutated", "truncated"]))
+    if kind == "random":
+        return draw(st.binary(max_size=3000))
+    base = bytearray(draw(st.sampled_from(VALID)))
+    if kind == "truncated":
+        return bytes(base[: draw(st.integers(0, len(base)))])
+    for _ in range(draw(st.integers(1, 20))):
+        base[draw(st.integers(0, len(base) - 1))] = draw(st.integers(0, 255))
+    return bytes(base)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=image_bytes(), channels=st.sampled_from([1, 3]))
+def test_loader_only_decodes_or_skips_with_reason(tmp_path, payload, channels):
+    path = tmp_path / "fuzz.png"
+    path.write_bytes(payload)
+    try:
+        image = open_image(path, channels)
+    except DecodeError as exc:
+        assert str(exc)
+        return
+    assert image.mode == ("L" if channels == 1 else "RGB") and image.width > 0 and image.height > 0
