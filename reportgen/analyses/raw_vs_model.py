@@ -6,16 +6,14 @@ separate only after the network, it is earning its keep; if neither separates, t
 
 from __future__ import annotations
 
-import os
 import time
-import warnings
 
 import numpy as np
 
 from reportgen.class_separation import SEPARATION_K, knn_label_accuracy, neighbours_2d
 from reportgen.figure_data import class_scatter_traces, figure, layout, rounded
 from reportgen.neighbours import shared_neighbours
-from reportgen.projection import Projection, numba_cache_dir, project
+from reportgen.projection import Projection, project
 from reportgen.section import Section
 
 ID = "raw-vs-model"
@@ -42,15 +40,9 @@ def project_pixels(pixels: np.ndarray, method: str, seed: int, knn) -> Projectio
     N <= 10k cost 4 s instead of 10 s at N = 10k on 2 cores (bench/bench_model_vs_data.py)."""
     if method != "umap" or pixels.shape[0] < FAST_UMAP_FROM:
         return project(pixels, method, seed=seed, neighbours=knn)
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import umap
-
-        reducer = umap.UMAP(n_neighbors=KNN, random_state=seed, n_epochs=FAST_UMAP_EPOCHS,
-                            precomputed_knn=(knn.indices[:, :KNN], knn.distances[:, :KNN], None))
-        coords = reducer.fit_transform(pixels).astype(np.float32)
-    return Projection("umap", seed, coords, f"raw UMAP with {FAST_UMAP_EPOCHS} epochs to keep its cost down")
+    projection = project(pixels, method, seed=seed, neighbours=knn, n_epochs=FAST_UMAP_EPOCHS)
+    projection.note = f"raw UMAP with {FAST_UMAP_EPOCHS} epochs to keep its cost down"
+    return projection
 
 
 def scores(labels: np.ndarray, full_space_indices: np.ndarray, coords: np.ndarray) -> dict:
