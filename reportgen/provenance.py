@@ -11,13 +11,14 @@ import sys
 
 from reportgen.load_data import DataSource
 
-PACKAGES = ("torch", "torchvision", "numpy", "umap-learn", "scikit-learn", "plotly", "pillow")
+PACKAGES = ("torch", "torchvision", "numpy", "umap-learn", "scikit-learn", "pillow")
+PLOTLY_JS = "plotly.js gl2d 3.7.0 (vendored)"
 
 
 def versions() -> dict[str, str]:
     from reportgen import __version__
 
-    found = {"reportgen": __version__, "python": platform.python_version()}
+    found = {"reportgen": __version__, "python": platform.python_version(), "plotly.js": PLOTLY_JS}
     for name in PACKAGES:
         try:
             found[name] = importlib.metadata.version(name)

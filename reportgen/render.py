@@ -43,9 +43,8 @@ def _format_number(value, digits: int = 3) -> str:
 
 @lru_cache(maxsize=1)
 def plotly_js() -> str:
-    from plotly.offline import get_plotlyjs
-
-    return get_plotlyjs()
+    """plotly.js's official gl2d partial bundle (templates/vendor/README.md says why not the full one)."""
+    return (template_dir() / "vendor" / "plotly-gl2d.min.js").read_text(encoding="utf-8")
 
 
 def render_html(sections, *, title: str, samples: dict, meta: dict) -> str:

@@ -48,7 +48,7 @@
   // --- thumbnails: one builder for every gallery the script draws ---
   function thumbFigure(i, caption) {
     const fig = el("figure", { class: `thumb${S.label[i] !== S.pred[i] ? " wrong" : ""}`, dataset: { index: i } }, [
-      el("img", { src: thumbSrc(i), alt: S.path[i], title: S.path[i] }),
+      el("img", { src: thumbSrc(i), alt: S.path[i], title: S.path[i], loading: "lazy", decoding: "async" }),
       el("figcaption", { text: caption || `${cls(S.label[i])} → ${cls(S.pred[i])}` }),
     ]);
     return fig;

@@ -20,7 +20,7 @@ def parse(path):
 def test_one_plotly_library_and_no_external_urls(demo_like_report):
     soup = parse(demo_like_report.html_path)
     scripts = soup.find_all("script")
-    assert sum("plotly.js v" in (s.string or "")[:2000] for s in scripts) == 1
+    assert sum("plotly.js (gl2d - minified) v" in (s.string or "")[:2000] for s in scripts) == 1
     assert all(not s.get("src") for s in scripts)
     for tag in soup.find_all(True):
         for attr in ("src", "href", "action", "data", "poster"):

@@ -18,6 +18,7 @@ def test_wheel_installs_and_renders_from_its_own_copy(tmp_path, model_files, ima
     (wheel,) = wheels.glob("reportgen-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "reportgen/templates/report.html" in names and "reportgen/templates/report.js" in names
+    assert "reportgen/templates/vendor/plotly-gl2d.min.js" in names
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
                     str(wheel)], check=True, capture_output=True)

@@ -51,11 +51,15 @@ def same_split_neighbours(split: np.ndarray, neighbour_indices: np.ndarray, name
 
 
 def bars_figure(table: list[dict], names: list[str], key: str, title: str) -> dict:
-    traces = [{"type": "bar", "name": split, "x": [r["class"] for r in table],
+    # A dot plot (one marker per split and class) reads like grouped bars and needs only the scatter trace,
+    # which keeps the page on plotly's small gl2d bundle.
+    symbols = ("circle", "diamond", "square", "triangle-up")
+    traces = [{"type": "scatter", "mode": "markers", "name": split, "x": [r["class"] for r in table],
                "y": rounded([r["splits"][split][key] if r["splits"][split][key] is not None else np.nan
                              for r in table]),
-               "marker": {"color": SPLIT_COLOURS[s % len(SPLIT_COLOURS)]}} for s, split in enumerate(names)]
-    return figure(traces, layout("class", title, barmode="group", xaxis={"type": "category"}))
+               "marker": {"color": SPLIT_COLOURS[s % len(SPLIT_COLOURS)], "size": 11,
+                          "symbol": symbols[s % len(symbols)]}} for s, split in enumerate(names)]
+    return figure(traces, layout("class", title, xaxis={"type": "category"}))
 
 
 def split_projection_figure(coords: np.ndarray, split: np.ndarray, names: list[str]) -> dict:
