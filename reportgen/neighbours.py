@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from reportgen.numba_cache import import_cached
 
-# Measured with bench/bench_knn.py on 2 cores: exact blocked matmul wins below ~20k samples (1.0 s vs 4.3 s at
-# 10k); above, its N^2 cost loses to NN-descent (30k: 6.8 s exact vs 2.1 s approximate at 0.98 recall when
-# asked for 2k neighbours; 50k: 24 s vs under 3 s). On a GPU, exact is fast at any size we handle.
-EXACT_LIMIT_CPU = 20_000
+
+# Measured with bench/bench_knn.py on 2 cores, each method as a report run pays it (in a fresh process):
+# exact blocked matmul takes 1.0 s at 10k, 6.2 s at 30k and 16.5 s at 50k samples (O(N^2)); NN-descent takes
+# under 2 s of work at 50k but ~21 s of numba compilation in every new process (pynndescent's nn_descent can't
+# be cached: "uses dynamic globals"). Exact therefore wins up to ~60k; above, the quadratic cost loses.
+# On a GPU, exact is fast at any size we handle.
+EXACT_LIMIT_CPU = 60_000
 
 
 @dataclass
@@ -31,11 +36,13 @@ def shared_neighbours(embeddings: np.ndarray, k: int, *, device: torch.device | 
 
 def approximate_neighbours(embeddings: np.ndarray, k: int, *, seed: int = 0) -> Neighbours:
     """NN-descent (pynndescent, which UMAP already depends on), asked for 2k neighbours for ~0.98 recall at k."""
-    from pynndescent import NNDescent
+    NNDescent = import_cached("pynndescent").NNDescent
 
-    index = NNDescent(embeddings, n_neighbors=min(2 * (k + 1), embeddings.shape[0] - 1), random_state=seed,
-                      low_memory=True)
-    indices, distances = index.neighbor_graph
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numba's "cannot cache nn_descent" notes are not the user's concern
+        index = NNDescent(embeddings, n_neighbors=min(2 * (k + 1), embeddings.shape[0] - 1), random_state=seed,
+                          low_memory=True)
+        indices, distances = index.neighbor_graph
     n = embeddings.shape[0]
     # NN-descent does not promise the point itself in column 0 (exact duplicates); put it there as exact does.
     rows = np.arange(n)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import sys
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from reportgen.neighbours import Neighbours
+from reportgen.numba_cache import import_cached
 
 METHODS = ("umap", "tsne", "pca")
 
@@ -21,41 +19,6 @@ class Projection:
     seed: int
     coords: np.ndarray  # (N, 2) float32
     note: str | None = None
-
-
-def numba_cache_dir() -> Path:
-    """UMAP's numba kernels compile on first use; a persistent cache keeps that cost to the first run."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "reportgen" / "numba"
-
-
-def import_umap():
-    """Import umap-learn with its numba kernels compiled into a persistent cache.
-
-    umap-learn declares its kernels without `cache=True`, so every new process paid their compilation again
-    (7.3 s of a 7.9 s first fit of 500 points on 2 cores). Adding cache=True to the decorators that run while
-    umap is first imported keeps the compiled kernels in `numba_cache_dir()`: a later process's first fit of
-    the same 500 points takes 0.6 s.
-    """
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))
-    if "umap" in sys.modules:
-        return sys.modules["umap"]
-    import numba
-
-    original = numba.njit
-
-    def caching_njit(*args, **kwargs):
-        kwargs.setdefault("cache", True)
-        return original(*args, **kwargs)
-
-    numba.njit = caching_njit
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import umap
-    finally:
-        numba.njit = original
-    return umap
 
 
 def project(embeddings: np.ndarray, method: str = "umap", *, seed: int = 0,
@@ -88,7 +51,7 @@ def _pca(data: np.ndarray, seed: int) -> np.ndarray:
 
 
 def _umap(data: np.ndarray, seed: int, neighbours: Neighbours | None, n_epochs: int | None) -> np.ndarray:
-    umap = import_umap()
+    umap = import_cached("umap")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         n = data.shape[0]
