@@ -135,7 +135,7 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     sections = run_all(collected, ctx, quiet=opts.quiet)
     lap("analyses")
     title = opts.title or f"reportgen: {loaded.path.name} on {source.root.name or source.root}"
-    html = render_html(sections, title=title, samples=sample_payload(collected),
+    html = render_html(sections, title=title, samples=sample_payload(collected, seed=opts.seed),
                        meta={"version": __version__, "title": title})
     lap("render")
     write_atomic(output, html)

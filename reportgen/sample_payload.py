@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from reportgen.display_sampling import THUMBNAIL_CAP, thumbnail_mask
 from reportgen.thumbnails import THUMB_MIME, base64_strings
 
 
-def sample_payload(collected) -> dict:
+def sample_payload(collected, *, seed: int = 0, thumbnail_cap: int = THUMBNAIL_CAP) -> dict:
     loss = np.where(np.isfinite(collected.loss), np.round(collected.loss.astype(np.float64), 5), -1.0)
     return {
         "classes": collected.classes,
@@ -19,5 +20,7 @@ def sample_payload(collected) -> dict:
         "loss": loss.tolist(),  # -1 marks a non-finite loss
         "confidence": np.round(collected.confidence.astype(np.float64), 5).tolist(),
         "thumb_mime": THUMB_MIME,
-        "thumb": base64_strings(collected.thumbnails),
+        # "" = no preview embedded for this sample (see display_sampling)
+        "thumb": [t if keep else "" for t, keep in zip(base64_strings(collected.thumbnails),
+                                                       thumbnail_mask(collected.n, seed=seed, cap=thumbnail_cap))],
     }

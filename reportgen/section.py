@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from reportgen.display_sampling import THUMBNAIL_CAP
 from reportgen.neighbours import Neighbours
 from reportgen.projection import Projection
 
@@ -25,6 +26,7 @@ class Context:
     seed: int = 0
     projection: Projection | None = None
     neighbours: Neighbours | None = None
+    thumbnail_cap: int = THUMBNAIL_CAP  # samples above this get a seeded subset of thumbnails
     neighbour_count: int = 8  # k shown in the sample panel ("fetch similars")
     saliency_samples: int = 200  # --saliency-samples: how many samples get saliency maps and Grad-CAM
     cam_layer: str | None = None  # --cam-layer: the layer Grad-CAM reads (default: the last convolution)

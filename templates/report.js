@@ -15,7 +15,9 @@
     "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d",
     "#31a354", "#756bb1", "#636363"];
   const colourOf = (k) => k < PALETTE.length ? PALETTE[k] : `hsl(${(k * 137.508) % 360},60%,45%)`;
-  const thumbSrc = (i) => `data:${S.thumb_mime};base64,${S.thumb[i]}`;
+  // A sample above the page's thumbnail cap has "" and gets a grey "no preview" tile instead.
+  const NO_PREVIEW = "data:image/svg+xml;utf8," + encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48"><rect width="48" height="48" fill="#ddd"/><text x="24" y="27" font-size="7" text-anchor="middle" fill="#666">no preview</text></svg>');
+  const thumbSrc = (i) => (S.thumb[i] ? `data:${S.thumb_mime};base64,${S.thumb[i]}` : NO_PREVIEW);
   const fmt = (v, d = 3) => (v === null || v === undefined || v < 0) ? "n/a" : v.toFixed(d);
   const cls = (k) => S.classes[k];
   const el = (tag, props = {}, children = []) => {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from reportgen.display_sampling import thumbnail_mask, thumbnail_note
 from reportgen.section import Section
 
 ID = "projection"
@@ -13,7 +14,9 @@ TITLE = "Embedding projection"
 def run(collected, ctx) -> Section:
     projection = ctx.projection
     coords = np.round(projection.coords.astype(np.float64), 4)
+    shown = thumbnail_mask(collected.n, seed=ctx.seed, cap=ctx.thumbnail_cap)
     data = {
+        "thumbnail_note": thumbnail_note(shown),
         "method": projection.method,
         "seed": projection.seed,
         "note": projection.note,
@@ -24,5 +27,6 @@ def run(collected, ctx) -> Section:
         "y": coords[:, 1].tolist(),
     }
     json = {"projection": {"method": projection.method, "seed": projection.seed, "note": projection.note,
+                           "thumbnails_embedded": int(shown.sum()),
                            "layer": collected.embedding_layer, "coordinates": coords.tolist()}}
     return Section(ID, TITLE, "_projection.html", data, json)
