@@ -2,13 +2,10 @@
 // (a Plotly figure built in Python, reportgen/figure_data.py) into the element ID. No network access.
 (function () {
   "use strict";
-  // Kept identical to report.js so a class has one colour everywhere in the page.
-  const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-    "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d",
-    "#31a354", "#756bb1", "#636363"];
-  const colourOf = (k) => k < PALETTE.length ? PALETTE[k] : `hsl(${(k * 137.508) % 360},60%,45%)`;
-  const dataEl = document.getElementById("sample-data");
-  const S = dataEl ? JSON.parse(dataEl.textContent) : null;
+  // report.js (inlined before this file) owns the class colours, the hover card and the parsed sample data.
+  const R = window.reportgen || {};
+  const colourOf = R.colourOf;
+  const S = R.samples;
 
   // Plotly reads a few HTML-like tags in names and texts; entities keep user data (class names, paths) as text.
   const escapeText = (v) => typeof v === "string"
@@ -28,26 +25,8 @@
     window.reportgen.showSelection(button.dataset.title, rows);
   });
 
-  const card = document.getElementById("hover-card");
-  function showCard(i, x, y) {
-    if (!card || !S) return;
-    card.querySelector("img").src = `data:${S.thumb_mime};base64,${S.thumb[i]}`;
-    const text = card.querySelector(".hover-text");
-    text.textContent = "";
-    const loss = S.loss[i] < 0 ? "n/a" : S.loss[i].toFixed(3);
-    [S.path[i], `label: ${S.classes[S.label[i]]}`, `prediction: ${S.classes[S.pred[i]]}`, `loss: ${loss}`,
-      `split: ${S.splits[S.split[i]]}`].forEach((line, n) => {
-      const div = document.createElement("div");
-      div.textContent = line;
-      if (n === 0) div.className = "hover-path";
-      text.appendChild(div);
-    });
-    card.hidden = false;
-    const pad = 16;
-    card.style.left = `${Math.min(x + pad, window.innerWidth - card.offsetWidth - pad)}px`;
-    card.style.top = `${Math.min(y + pad, window.innerHeight - card.offsetHeight - pad)}px`;
-  }
-  const hideCard = () => { if (card) card.hidden = true; };
+  const showCard = (i, x, y) => { if (R.showCard) R.showCard(i, x, y); };
+  const hideCard = () => { if (R.hideCard) R.hideCard(); };
 
   function prepare(figure) {
     figure.data.forEach((trace) => {

@@ -235,5 +235,6 @@
       else if (hits.length > 1) { showSelection(`files matching "${search.value.trim()}"`, hits); highlight(hits); }
     });
   }
-  window.reportgen = { showSample, showSelection, selectionCSV };
+  // Shared with analysis_views.js: one colour per class, one hover card, one parse of the sample data.
+  window.reportgen = { showSample, showSelection, selectionCSV, showCard, hideCard, colourOf, samples: S };
 })();
