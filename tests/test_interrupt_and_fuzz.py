@@ -19,13 +19,17 @@ from conftest import write_tree
 
 def test_ctrl_c_leaves_nothing_half_written(model_files, tmp_path):
     data = write_tree(tmp_path / "data")
-    for copy in range(12):  # enough images that the run is still going when the signal arrives
-        for p in list((data / "train").glob("*/*_0*.png")):
+    originals = sorted((data / "train").glob("*/*.png"))
+    for copy in range(40):  # ~1,700 images: the run is still collecting when the signal arrives
+        for p in originals:
             (p.parent / f"c{copy}_{p.name}").write_bytes(p.read_bytes())
     out = tmp_path / "out"
     process = subprocess.Popen([sys.executable, "-m", "reportgen", str(model_files["pt2"]), str(data), "-o",
                                 str(out / "r.html"), "--batch-size", "4", "--workers", "1"],
-                               stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                               # a runner started in the background passes SIGINT on as "ignored"; a user's
+                               # terminal doesn't: give the child the default, as Ctrl-C in a terminal sees it
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     seen = ""
     while "collect" not in seen and time.time() < deadline:
