@@ -12,7 +12,7 @@ import sys
 from reportgen.load_data import DataSource
 
 PACKAGES = ("torch", "torchvision", "numpy", "umap-learn", "scikit-learn", "pillow")
-PLOTLY_JS = "plotly.js gl2d 3.7.0 (vendored)"
+PLOTLY_JS = "3.7.0 gl2d bundle (vendored)"
 
 
 def versions() -> dict[str, str]:

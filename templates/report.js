@@ -102,6 +102,14 @@
       thumbFigure(j, `${cls(S.label[j])} · d ${fmt(PANEL.neighbour_distance[i][n], 2)}`)));
     const extra = document.getElementById("panel-extra");
     extra.replaceChildren();
+    // The saliency section already holds this sample's maps (if it was chosen): show a copy, not a second set.
+    const maps = document.querySelector(`#saliency .saliency-sample[data-index="${i}"]`);
+    if (maps) {
+      const copy = maps.cloneNode(true);
+      copy.removeAttribute("data-index");
+      copy.querySelectorAll("img").forEach((img) => img.removeAttribute("loading"));
+      extra.append(el("h4", { text: "What the model looks at (saliency, per-class maps, Grad-CAM)" }), copy);
+    }
     document.dispatchEvent(new CustomEvent("reportgen:sample", { detail: { index: i, container: extra } }));
     openDrawer("sample", S.path[i]);
     highlight([i]);

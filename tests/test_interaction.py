@@ -138,3 +138,17 @@ def test_colour_modes_and_legend_toggle(page, report):
     # plotly waits out its double-click delay before acting on a single click
     page.wait_for_function("document.getElementById('projection-plot')._fullData"
                            ".some(t => t.visible === 'legendonly')", timeout=5000)
+
+
+def test_panel_shows_the_samples_saliency_maps(page, report):
+    chosen = report["saliency"]["samples"][0]["index"]
+    page.evaluate("i => window.reportgen.showSample(i)", chosen)
+    copy = page.locator("#panel-extra .saliency-sample")
+    assert copy.count() == 1
+    images = copy.locator("img")
+    assert images.count() >= 5 and all(images.nth(k).get_attribute("src").startswith("data:image/")
+                                       for k in range(images.count()))
+    unchosen = next(i for i in range(report["n_samples"])
+                    if i not in {s["index"] for s in report["saliency"]["samples"]})
+    page.evaluate("i => window.reportgen.showSample(i)", unchosen)
+    assert page.locator("#panel-extra .saliency-sample").count() == 0
