@@ -96,3 +96,22 @@ def test_unreadable_files_give_one_clear_error(tmp_path, content):
 def test_missing_file(tmp_path):
     with pytest.raises(ModelFormatError, match="no such model file"):
         load_model(tmp_path / "nope.pt2")
+
+
+@pytest.mark.parametrize("kind", ["pt2", "pickle"])
+def test_layer_option_takes_that_modules_output(model_files, tiny_model, kind, monkeypatch):
+    monkeypatch.chdir(model_files["pt2"].parent)
+    loaded = load_model(model_files[kind], trust_model=True)
+    tap = EmbeddingTap(loaded.module, "hidden")
+    x = torch.rand(3, 1, 16, 16)
+    with torch.inference_mode():
+        _, emb = tap(x)
+        pooled = tiny_model.pool(torch.relu(tiny_model.conv2(torch.max_pool2d(torch.relu(tiny_model.conv1(x)), 2))))
+        expected = tiny_model.hidden(pooled.flatten(1))  # the module's output, before the ReLU that follows
+    torch.testing.assert_close(emb, expected, rtol=1e-4, atol=1e-5)
+    assert tap.layer == "hidden"
+
+
+def test_unknown_layer_falls_back_to_logits_and_says_so(model_files):
+    tap = EmbeddingTap(load_model(model_files["pt2"]).module, "nope")
+    assert tap.layer is None and "--layer nope" in tap.note
