@@ -1,0 +1,48 @@
+"""How to embed thumbnails: bytes per sample for each format and size, and per-sample strings vs one atlas.
+
+    .venv/bin/python bench/bench_thumbnails.py
+"""
+
+import base64
+import io
+
+import numpy as np
+from PIL import Image
+from sklearn.datasets import load_digits
+
+
+def encode(image: Image.Image, fmt: str, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **kwargs)
+    return buffer.getvalue()
+
+
+def digit_images(n: int = 2000):
+    digits = load_digits()
+    rng = np.random.default_rng(0)
+    return [Image.fromarray((digits.images[i % 1797] / 16 * 255).astype(np.uint8)).resize((28, 28), Image.BICUBIC)
+            .rotate(float(rng.uniform(-15, 15))) for i in range(n)]
+
+
+def photo_like(n: int = 300):
+    rng = np.random.default_rng(1)
+    return [Image.fromarray(rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)).resize((224, 224), Image.BICUBIC)
+            for _ in range(n)]
+
+
+FORMATS = [("WEBP", {"quality": 70, "method": 4}), ("JPEG", {"quality": 75}), ("PNG", {"optimize": True})]
+
+if __name__ == "__main__":
+    for name, images in (("digits 28x28 grey", digit_images()), ("smooth photo 224x224 RGB", photo_like())):
+        print(f"\n{name}: base64 characters per sample in the page")
+        print("| side | " + " | ".join(f for f, _ in FORMATS) + " | WebP atlas (one image) |")
+        print("|---|---|---|---|---|")
+        for side in (32, 48, 64):
+            thumbs = [im.resize((side, side)) for im in images]
+            row = [np.mean([len(base64.b64encode(encode(t, f, **kw))) for t in thumbs]) for f, kw in FORMATS]
+            cols = int(np.ceil(np.sqrt(len(thumbs))))
+            atlas = Image.new(thumbs[0].mode, (cols * side, cols * side))
+            for k, t in enumerate(thumbs):
+                atlas.paste(t, ((k % cols) * side, (k // cols) * side))
+            atlas_chars = len(base64.b64encode(encode(atlas, "WEBP", quality=70, method=4))) / len(thumbs)
+            print(f"| {side} | " + " | ".join(f"{v:.0f}" for v in row) + f" | {atlas_chars:.0f} |")
