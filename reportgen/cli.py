@@ -10,6 +10,7 @@ import click
 from reportgen import __version__
 from reportgen.errors import ReportgenError
 from reportgen.projection import METHODS
+from reportgen.quality_gate import GATE_FAILED_EXIT_CODE, parse_threshold
 
 
 class UserInputError(click.ClickException):
@@ -65,10 +66,34 @@ def report_options(func):
                      help="Samples given saliency maps and Grad-CAM: the hardest, then a few wrong and correct "
                           "per class."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
+        click.option("--fail-under", "fail_under", multiple=True, callback=_thresholds, metavar="METRIC=VALUE",
+                     help="CI gate, repeatable: accuracy=0.95, recall[cat]=0.8 (also precision, f1; prefix a "
+                          f"split as val:accuracy=0.9). Below it: the report is still written, exit status "
+                          f"{GATE_FAILED_EXIT_CODE}."),
+        click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Also write a short GitHub-flavoured summary for a pull-request comment."),
+        click.option("--report-url", help="Where the HTML report will be published (a CI artifact URL), named in "
+                                          "the --markdown summary (default: the HTML path)."),
+        click.option("--export-csv", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write path,x,y,split,label,prediction,confidence,loss for every sample (Bulk's CSV)."),
+        click.option("--export-projector", type=click.Path(file_okay=False, path_type=Path),
+                     help="Write TensorBoard Embedding Projector files (tensors, metadata, sprite, config) here."),
+        click.option("--notes", type=click.Path(dir_okay=False, path_type=Path),
+                     help="A markdown file of your own notes, shown in the report (raw HTML is not rendered)."),
+        click.option("--history", type=click.Path(path_type=Path),
+                     help="Per-epoch training metrics to plot: a CSV (epoch,train_loss,...), a JSON list of rows or "
+                          "{metric: [values]}, or a TensorBoard event folder."),
     ]
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def _thresholds(_ctx, _param, values):
+    try:
+        return [parse_threshold(v) for v in values]
+    except ReportgenError as exc:
+        raise UserInputError(str(exc)) from exc
 
 
 @click.group(cls=_DefaultToReport, context_settings={"help_option_names": ["-h", "--help"]})
@@ -96,6 +121,8 @@ def cli():
 @click.option("--layer", help="Module whose output is the embedding (default: input of the last Linear layer).")
 @click.option("--cam-layer", help="Layer Grad-CAM reads (default: the last convolution), e.g. layer4.")
 @click.option("--title", help="Report title.")
+@click.option("--baseline", type=click.Path(path_type=Path),
+              help="An older checkpoint (any format; --arch applies to both) to compare with on the same data.")
 def report_command(model, data, output, json_path, no_json, **kwargs):
     """Analyse MODEL on the images in DATA and write the report.
 
@@ -104,6 +131,22 @@ def report_command(model, data, output, json_path, no_json, **kwargs):
     val/ (or test/) image folders, or a CSV manifest with path,label columns.
     """
     _run_report(model, data, output, json_path, no_json, kwargs)
+
+
+@cli.command("index")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="index.html",
+              show_default=True, help="Where to write the index page.")
+def index_command(folder, output):
+    """Write one sortable page listing every report under FOLDER (date, title, model sha256, data
+    fingerprint, accuracy, delta vs baseline, link). Reads each report's embedded summary; nothing is re-run."""
+    from reportgen.archive_index import write_index
+
+    try:
+        rows = write_index(folder, output)
+    except ReportgenError as exc:
+        raise UserInputError(str(exc)) from exc
+    click.echo(f"wrote {output}: {len(rows)} reports")
 
 
 @cli.command("demo")
@@ -122,24 +165,42 @@ def demo_command(output, json_path, no_json, workdir, epochs, **kwargs):
         raise UserInputError(str(exc)) from exc
     if not quiet:
         click.echo(f"demo model: {model_path}  data: {data_dir}", err=True)
+    if kwargs.get("history") is None:
+        kwargs["history"] = Path(workdir) / "history.csv"  # the demo plots its own training curves
     _run_report(model_path, data_dir, output, json_path, no_json, kwargs)
 
 
+class GateFailed(click.ClickException):
+    """The report was written but fell below a --fail-under threshold: one line, its own exit status."""
+
+    exit_code = GATE_FAILED_EXIT_CODE
+
+    def show(self, file=None):
+        click.echo(f"reportgen: quality gate failed: {self.message}", err=True)
+
+
 def _run_report(model, data, output, json_path, no_json, kwargs):
+    from reportgen.follow_ups import check_follow_up_paths, write_follow_ups
     from reportgen.pipeline import ReportOptions, build_report
 
     if json_path is None and not no_json:
         json_path = output.with_suffix(".json")
+    follow = {key: kwargs.pop(key) for key in ("fail_under", "markdown_path", "report_url", "export_csv")}
     options = ReportOptions(command=["reportgen", *sys.argv[1:]], **kwargs)
     try:
+        check_follow_up_paths(**follow)
         result = build_report(model, data, output, json_path=None if no_json else json_path, options=options)
+        failures = write_follow_ups(result, **follow)
     except ReportgenError as exc:
         raise UserInputError(str(exc)) from exc
     summary = result.report
+    accuracy = "n/a" if summary["accuracy"] is None else f"{summary['accuracy']:.3f}"
     click.echo(f"wrote {result.html_path} ({result.html_path.stat().st_size / 1e6:.1f} MB)"
                + (f" and {result.json_path}" if result.json_path else "")
-               + f": {summary['n_samples']} samples, accuracy {summary['accuracy']:.3f}, "
+               + f": {summary['n_samples']} samples, accuracy {accuracy}, "
                f"{summary['n_skipped']} skipped")
+    if failures:
+        raise GateFailed("; ".join(str(f) for f in failures))
 
 
 def main(argv=None):

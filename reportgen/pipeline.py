@@ -12,9 +12,12 @@ import torch
 
 from reportgen import __version__
 from reportgen.analyses import run_all
+from reportgen.archive_index import index_entry
+from reportgen.baseline_comparison import run_baseline
 from reportgen.collect import collect_outputs, first_image_size, input_loader
 from reportgen.embedding_tap import EmbeddingTap
 from reportgen.errors import ReportgenError
+from reportgen.exports import write_projector
 from reportgen.input_spec import infer_input_spec
 from reportgen.load_data import discover
 from reportgen.load_model import load_model
@@ -25,6 +28,14 @@ from reportgen.provenance import provenance
 from reportgen.render import dumps_json, render_html, report_json, write_atomic
 from reportgen.sample_payload import sample_payload
 from reportgen.section import Context
+from reportgen.training_history import load_history
+
+
+def read_notes(path: str | Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportgenError(f"{path}: cannot read the --notes file ({getattr(exc, 'strerror', None) or exc})") from exc
 
 
 @dataclass
@@ -48,6 +59,10 @@ class ReportOptions:
     quiet: bool = False
     title: str | None = None
     command: list[str] | None = None
+    notes: str | Path | None = None  # a markdown file shown in the Notes section
+    history: str | Path | None = None  # per-epoch metrics: CSV, JSON or a TensorBoard event folder
+    baseline: str | Path | None = None  # an older checkpoint compared with this one on the same data
+    export_projector: str | Path | None = None  # folder for TensorBoard Embedding Projector files
 
 
 @dataclass
@@ -101,8 +116,12 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
         timings[stage] = round(now - clock, 3)
         clock = now
 
+    notes = read_notes(opts.notes) if opts.notes else None
+    history = load_history(opts.history) if opts.history else None
     device = resolve_device(opts.device)
     loaded = load_model(model, arch=opts.arch, trust_model=opts.trust_model, device=device)
+    old = load_model(opts.baseline, arch=opts.arch, trust_model=opts.trust_model, device=device) \
+        if opts.baseline else None
     source = discover(data, classes=opts.classes)
     spec = infer_input_spec(loaded.module, image_size=opts.image_size, mean=opts.mean, std=opts.std)
     if spec.size is None:
@@ -113,6 +132,8 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     collected = collect_outputs(tap, source, spec, device=device, batch_size=opts.batch_size,
                                 workers=opts.workers, quiet=opts.quiet)
     lap("decode + forward")
+    if opts.export_projector:
+        write_projector(collected, Path(opts.export_projector))
     embeddings = np.nan_to_num(collected.embeddings, nan=0.0, posinf=0.0, neginf=0.0)
     neighbours = shared_neighbours(embeddings, max(opts.neighbours, 15), device=device, seed=opts.seed)
     lap("neighbours")
@@ -120,6 +141,10 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
         projection = project(embeddings, opts.projection, seed=opts.seed, neighbours=neighbours)
         bar.update(1)
     lap("projection")
+    baseline = None
+    if old is not None:
+        baseline = run_baseline(old, source, spec, collected, device=device, opts=opts)
+        lap("baseline")
     ctx = Context(
         top_k=opts.top_k, seed=opts.seed, projection=projection, neighbours=neighbours, input_spec=spec,
         neighbour_count=opts.neighbours, saliency_samples=opts.saliency_samples, cam_layer=opts.cam_layer,
@@ -131,15 +156,17 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
                              f"std {list(spec.std)} ({spec.source})"},
         model=loaded.module, model_format=loaded.format, device=device,
         load_inputs=input_loader(source, spec, collected, device),
+        notes=notes, notes_path=str(opts.notes) if opts.notes else None,
+        history=history, history_path=str(opts.history) if opts.history else None, baseline=baseline,
     )
     sections = run_all(collected, ctx, quiet=opts.quiet)
     lap("analyses")
     title = opts.title or f"reportgen: {loaded.path.name} on {source.root.name or source.root}"
+    report = report_json(sections, base={"schema_version": 1, "title": title, "report_html": output.name})
     html = render_html(sections, title=title, samples=sample_payload(collected, seed=opts.seed),
-                       meta={"version": __version__, "title": title})
+                       meta={"version": __version__, "title": title, "index": index_entry(report)})
     lap("render")
     write_atomic(output, html)
-    report = report_json(sections, base={"schema_version": 1, "title": title, "report_html": output.name})
     report["timings"] = timings
     report["section_seconds"] = ctx.section_seconds
     json_out = Path(json_path) if json_path else None

@@ -104,3 +104,8 @@ def write_atomic(path: Path, text: str) -> None:
         if isinstance(exc, OSError):
             raise ReportgenError(f"{path}: could not be written ({exc.strerror or exc})") from exc
         raise
+
+
+def render_index(rows: list[dict], *, title: str) -> str:
+    """The archive index page (templates/index.html): one row per report, sortable by any column."""
+    return _environment().get_template("index.html").render(rows=rows, title=title, csp=CONTENT_SECURITY_POLICY)

@@ -41,3 +41,10 @@ class Context:
     model_format: str | None = None
     device: Any = None
     load_inputs: Callable[[Sequence[int]], Any] | None = None  # collected row indices -> (B, C, H, W) tensor
+    # Optional inputs of the review sections: --notes text, --history (training_history.load_history),
+    # --baseline (baseline_comparison.BaselineRun).
+    notes: str | None = None
+    notes_path: str | None = None
+    history: dict[str, Any] | None = None
+    history_path: str | None = None
+    baseline: Any = None

@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 import traceback
 
-from reportgen.analyses import (confusable_classes, confusion, hardest, insides, loss_vs_distance, mislabels,
-                                projection_view, raw_vs_model, saliency_maps, sample_explorer, skipped_files,
-                                subpopulations, summary, train_vs_val)
+from reportgen.analyses import (baseline, confusable_classes, confusion, hardest, insides, loss_vs_distance,
+                                mislabels, notes, projection_view, raw_vs_model, saliency_maps, sample_explorer,
+                                skipped_files, subpopulations, summary, train_vs_val, training_curves)
 from reportgen.progress import progress
 from reportgen.section import Section
 
-REGISTRY = [summary, projection_view, sample_explorer, confusion, hardest, mislabels, confusable_classes,
-            loss_vs_distance, subpopulations, raw_vs_model, train_vs_val, saliency_maps, insides, skipped_files]
+REGISTRY = [summary, notes, baseline, training_curves, projection_view, sample_explorer, confusion, hardest,
+            mislabels, confusable_classes, loss_vs_distance, subpopulations, raw_vs_model, train_vs_val,
+            saliency_maps, insides, skipped_files]
 
 
 def run_all(collected, ctx, *, quiet: bool = False) -> list[Section]:

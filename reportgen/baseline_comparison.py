@@ -1,0 +1,86 @@
+"""--baseline OLD: run an older checkpoint over the same samples, and the numbers that compare the two.
+
+Both models see the same decoded inputs (the new model's preprocessing), so a flipped sample is the model's
+doing, not the data's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from reportgen.classification_metrics import confusion_matrix, per_class_scores
+from reportgen.collect import collect_outputs, input_loader
+from reportgen.embedding_tap import EmbeddingTap
+from reportgen.errors import ReportgenError
+from reportgen.projection import Projection, project
+
+
+@dataclass
+class BaselineRun:
+    path: str
+    format: str
+    sha256: str
+    collected: Any  # Collected, rows aligned with the new model's
+    projection: Projection
+    model: Any = None
+    load_inputs: Any = None
+
+
+def run_baseline(loaded, source, spec, collected, *, device, opts) -> BaselineRun:
+    """Collect the baseline model's outputs over the same DataSource; rows must match the new model's."""
+    tap = EmbeddingTap(loaded.module, opts.layer)
+    try:
+        old = collect_outputs(tap, source, spec, device=device, batch_size=opts.batch_size, workers=opts.workers,
+                              quiet=opts.quiet)
+    except ReportgenError as exc:
+        raise ReportgenError(f"--baseline {exc}") from exc
+    if old.paths != collected.paths:
+        raise ReportgenError(f"{loaded.path}: the baseline analysed a different set of files than the new model; "
+                             "compare checkpoints on data both can read")
+    projection = project(old.embeddings, opts.projection, seed=opts.seed)
+    return BaselineRun(str(loaded.path), loaded.format, loaded.sha256, old, projection, loaded.module,
+                       input_loader(source, spec, old, device))
+
+
+def flips(old, new) -> tuple[np.ndarray, np.ndarray]:
+    """(fixed, broken) row indices: wrong -> right and right -> wrong, each ordered by the larger loss change."""
+    fixed = np.flatnonzero(~old.correct & new.correct)
+    broken = np.flatnonzero(old.correct & ~new.correct)
+    change = np.nan_to_num(new.loss - old.loss, nan=0.0, posinf=1e9, neginf=-1e9)
+    return fixed[np.argsort(change[fixed], kind="stable")], broken[np.argsort(-change[broken], kind="stable")]
+
+
+def _scores(collected, rows) -> dict:
+    k = len(collected.classes)
+    ok = rows & ~collected.nonfinite if collected.nonfinite is not None else rows
+    matrix = confusion_matrix(collected.labels[ok], collected.preds[ok], k)
+    return {"matrix": matrix, "accuracy": float(collected.correct[rows].mean()) if rows.any() else None,
+            **per_class_scores(matrix)}
+
+
+def _delta(new, old):
+    return None if new is None or old is None else new - old
+
+
+def compare_metrics(old, new) -> dict:
+    """Accuracy per split and overall, per-class precision/recall/F1 and the confusion-matrix difference."""
+    result = {"splits": {}}
+    groups = [("all", np.ones(new.n, bool))] + [(name, new.split == s) for s, name in enumerate(new.split_names)]
+    for name, rows in groups:
+        a, b = _scores(old, rows), _scores(new, rows)
+        entry = {
+            "accuracy": {"baseline": a["accuracy"], "new": b["accuracy"],
+                         "delta": _delta(b["accuracy"], a["accuracy"])},
+            "per_class": {c: {m: {"baseline": float(a[m][i]), "new": float(b[m][i]), "delta": float(b[m][i] - a[m][i])}
+                              for m in ("precision", "recall", "f1")} for i, c in enumerate(new.classes)},
+            "confusion_matrix_baseline": a["matrix"].tolist(),
+            "confusion_matrix_delta": (b["matrix"] - a["matrix"]).tolist(),
+        }
+        if name == "all":
+            result.update(entry)
+        else:
+            result["splits"][name] = entry
+    return result
