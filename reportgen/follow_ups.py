@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from reportgen.errors import ReportgenError
 from reportgen.exports import write_bulk_csv
 from reportgen.pr_markdown import pr_summary
+from reportgen.render import check_writable
 from reportgen.quality_gate import GateFailure, Threshold, check
 
 
 def check_follow_up_paths(*, markdown_path: Path | None = None, export_csv: Path | None = None, **_) -> None:
     """Fail before the long run, not after it, when --markdown or --export-csv can't be written."""
     for option, path in (("--markdown", markdown_path), ("--export-csv", export_csv)):
-        if path is None:
-            continue
-        if path.is_dir():
-            raise ReportgenError(f"{path}: is a folder; give {option} a file name")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=path.parent):
-                pass
-        except OSError as exc:
-            raise ReportgenError(f"{path}: cannot write there ({exc.strerror or exc}); choose another {option} "
-                                 "path") from exc
+        if path is not None:
+            check_writable(path, option)
 
 
 def write_follow_ups(result, *, fail_under: list[Threshold] = (), markdown_path: Path | None = None,

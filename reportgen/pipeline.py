@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ from reportgen.neighbours import shared_neighbours
 from reportgen.progress import progress
 from reportgen.projection import project
 from reportgen.provenance import provenance
-from reportgen.render import dumps_json, render_html, report_json, write_atomic
+from reportgen.render import check_writable, dumps_json, render_html, report_json, write_atomic
 from reportgen.sample_payload import sample_payload
 from reportgen.section import Context
 from reportgen.training_history import load_history
@@ -84,18 +83,6 @@ def resolve_device(name: str) -> torch.device:
         raise ReportgenError(f"--device {name}: not a device name; use auto, cpu or cuda") from exc
 
 
-def check_writable(path: Path) -> None:
-    """Fail before the long run, not after it: create the folder and prove a file can be written there."""
-    if path.is_dir():
-        raise ReportgenError(f"{path}: is a folder; pass a file name such as {path / 'report.html'}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path.parent):
-            pass
-    except OSError as exc:
-        raise ReportgenError(f"{path}: cannot write there ({exc.strerror or exc}); choose another -o/--json path") from exc
-
-
 def build_report(model: str | Path, data: str | Path, output: str | Path = "report.html", *,
                  json_path: str | Path | None = None, options: ReportOptions | None = None,
                  **overrides) -> ReportResult:
@@ -104,9 +91,9 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     for key, value in overrides.items():
         setattr(opts, key, value)
     output = Path(output)
-    check_writable(output)
+    check_writable(output, "-o")
     if json_path:
-        check_writable(Path(json_path))
+        check_writable(Path(json_path), "--json")
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 

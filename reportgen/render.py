@@ -89,6 +89,19 @@ def _finite_or_none(value):
     return value
 
 
+def check_writable(path: Path, option: str) -> None:
+    """Fail before the long run, not after it: create the folder and prove a file can be written there."""
+    if path.is_dir():
+        raise ReportgenError(f"{path}: is a folder; give {option} a file name, such as {path / 'report.html'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as exc:
+        raise ReportgenError(f"{path}: cannot write there ({exc.strerror or exc}); choose another {option} "
+                             "path") from exc
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file in the same folder and rename: never a half-written report."""
     path = Path(path)
