@@ -15,6 +15,7 @@ from reportgen.classification_metrics import confusion_matrix, per_class_scores
 from reportgen.collect import collect_outputs, input_loader
 from reportgen.embedding_tap import EmbeddingTap
 from reportgen.errors import ReportgenError
+from reportgen.neighbours import shared_neighbours
 from reportgen.projection import Projection, project
 
 
@@ -40,7 +41,10 @@ def run_baseline(loaded, source, spec, collected, *, device, opts) -> BaselineRu
     if old.paths != collected.paths:
         raise ReportgenError(f"{loaded.path}: the baseline analysed a different set of files than the new model; "
                              "compare checkpoints on data both can read")
-    projection = project(old.embeddings, opts.projection, seed=opts.seed)
+    # Pass the kNN graph: without it UMAP builds its own with NN-descent, ~21 s of uncacheable compilation.
+    embeddings = np.nan_to_num(old.embeddings, nan=0.0, posinf=0.0, neginf=0.0)
+    graph = shared_neighbours(embeddings, 15, device=device, seed=opts.seed)
+    projection = project(embeddings, opts.projection, seed=opts.seed, neighbours=graph)
     return BaselineRun(str(loaded.path), loaded.format, loaded.sha256, old, projection, loaded.module,
                        input_loader(source, spec, old, device))
 
