@@ -244,5 +244,9 @@
     });
   }
   // Shared with analysis_views.js: one colour per class, one hover card, one parse of the sample data.
+  // Gallery images load lazily for a fast open; printing (or saving as PDF) needs every one of them.
+  window.addEventListener("beforeprint", () => {
+    document.querySelectorAll('img[loading="lazy"]').forEach((img) => { img.loading = "eager"; });
+  });
   window.reportgen = { showSample, showSelection, selectionCSV, showCard, hideCard, colourOf, samples: S };
 })();

@@ -1,5 +1,7 @@
 import pickle
 
+import numpy as np
+
 import pytest
 import torch
 
@@ -115,3 +117,12 @@ def test_layer_option_takes_that_modules_output(model_files, tiny_model, kind, m
 def test_unknown_layer_falls_back_to_logits_and_says_so(model_files):
     tap = EmbeddingTap(load_model(model_files["pt2"]).module, "nope")
     assert tap.layer is None and "--layer nope" in tap.note
+
+
+def test_many_random_blobs_all_give_the_one_clear_error(tmp_path):
+    rng = np.random.default_rng(7)
+    for k in range(40):
+        path = tmp_path / f"blob{k}.pt"
+        path.write_bytes(rng.integers(0, 256, int(rng.integers(1, 5000)), dtype=np.uint8).tobytes())
+        with pytest.raises(ModelFormatError, match=f"blob{k}.pt"):
+            load_model(path)

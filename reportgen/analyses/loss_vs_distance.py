@@ -76,7 +76,8 @@ def run(collected, ctx) -> Section:
     figures = {space: scatter_figure(space, title, distances[space], loss, collected.labels, collected.classes,
                                      per_class) for space, title in SPACES}
     data = {"per_class": per_class, "overall": overall, "across_classes": across_classes, "figures": figures,
-            "spaces": [{"key": key, "title": title} for key, title in SPACES], "loss_floor": LOSS_FLOOR}
+            "spaces": [{"key": key, "title": title} for key, title in SPACES], "loss_floor": LOSS_FLOOR,
+            "n_below_floor": int((np.isfinite(loss) & (loss < LOSS_FLOOR)).sum())}
     json = {"loss_vs_distance": {
         "note": "pixel distances use each image at 32x32 with values in [0, 1]; rho is Spearman's",
         "overall": overall,
