@@ -190,6 +190,8 @@ def _run_report(model, data, output, json_path, no_json, kwargs):
     try:
         check_follow_up_paths(**follow)
         result = build_report(model, data, output, json_path=None if no_json else json_path, options=options)
+        if result is None:
+            return  # a torchrun worker rank: rank 0 writes the report and says so
         failures = write_follow_ups(result, **follow)
     except ReportgenError as exc:
         raise UserInputError(str(exc)) from exc

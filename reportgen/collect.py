@@ -16,6 +16,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 from reportgen.decode_image import DecodeError, open_image
+from reportgen.distributed import World, gather_objects, shard_batches
 from reportgen.embedding_tap import EmbeddingTap
 from reportgen.errors import ReportgenError
 from reportgen.input_spec import InputSpec
@@ -117,12 +118,16 @@ def first_image_size(source: DataSource, channels: int) -> tuple[int, int]:
 
 
 def collect_outputs(tap: EmbeddingTap, source: DataSource, spec: InputSpec, *, device: torch.device,
-                    batch_size: int = 128, workers: int | None = None, quiet: bool = False) -> Collected:
-    """Run the model once over every sample; decode failures become `skipped` entries, never lost rows."""
+                    batch_size: int = 128, workers: int | None = None, quiet: bool = False,
+                    world: World | None = None) -> Collected:
+    """Run the model once over every sample; decode failures become `skipped` entries, never lost rows.
+
+    Under torchrun (`world`), this rank runs its share of the batches and every rank returns all rows."""
     num = len(source.samples)
     num_classes = len(source.classes)
     workers = min(4, os.cpu_count() or 1) if workers is None else workers
-    loader = DataLoader(_ImageDataset(source, spec), batch_size=batch_size, shuffle=False, num_workers=workers,
+    loader = DataLoader(_ImageDataset(source, spec), batch_sampler=shard_batches(num, batch_size, world),
+                        num_workers=workers,
                         collate_fn=_collate, pin_memory=device.type == "cuda",
                         persistent_workers=False, prefetch_factor=4 if workers else None,
                         worker_init_fn=_ignore_sigint if workers else None)
@@ -172,6 +177,9 @@ def collect_outputs(tap: EmbeddingTap, source: DataSource, spec: InputSpec, *, d
                 thumbs[i] = thumb
             ok[idx] = True
     bar.close()
+    if world is not None:
+        ok, skipped, merged = _merge_ranks(ok, skipped, [logits_all, probs_all, loss_all, emb_all, pixels], thumbs)
+        logits_all, probs_all, loss_all, emb_all, pixels = merged
     if not ok.any():
         raise ReportgenError(f"{source.root}: none of the {num} image files could be decoded, e.g. "
                              f"{skipped[-1].path}: {skipped[-1].reason}")
@@ -201,6 +209,32 @@ def collect_outputs(tap: EmbeddingTap, source: DataSource, spec: InputSpec, *, d
         nonfinite=nonfinite,
         empty_classes=list(source.empty_classes),
     )
+
+
+def _merge_ranks(ok, skipped, arrays, thumbs):
+    """Every rank's rows merged into one set of arrays, keyed by sample index (a row seen twice is kept once).
+
+    arrays: [logits, probs, loss, embeddings, pixels], each (N, ...) or None where this rank decoded nothing."""
+    rows = np.flatnonzero(ok)
+    mine = {"rows": rows, "skipped": skipped, "thumbs": [thumbs[i] for i in rows],
+            "arrays": None if arrays[0] is None else [a[rows] for a in arrays]}
+    merged_skipped, seen = [], set()
+    for part in gather_objects(mine):
+        for entry in part["skipped"]:
+            if entry.path not in seen:  # the data source's own skips are on every rank
+                seen.add(entry.path)
+                merged_skipped.append(entry)
+        if part["arrays"] is None:
+            continue
+        if arrays[0] is None:  # this rank had no batch: take the shapes from the first rank that had one
+            arrays = [np.zeros((len(ok), *a.shape[1:]), a.dtype) for a in part["arrays"]]
+        new = ~ok[part["rows"]]
+        for target, values in zip(arrays, part["arrays"]):
+            target[part["rows"][new]] = values[new]
+        for i, thumb in zip(part["rows"][new], [t for t, keep in zip(part["thumbs"], new) if keep]):
+            thumbs[i] = thumb
+        ok[part["rows"][new]] = True
+    return ok, merged_skipped, arrays
 
 
 def input_loader(source: DataSource, spec: InputSpec, collected: Collected, device: torch.device):

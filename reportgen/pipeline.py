@@ -15,6 +15,7 @@ from reportgen.archive_index import index_entry
 from reportgen.baseline_comparison import run_baseline
 from reportgen.collect import collect_outputs, first_image_size, input_loader
 from reportgen.embedding_tap import EmbeddingTap
+from reportgen.distributed import launched_world, rank_device
 from reportgen.errors import ReportgenError
 from reportgen.exports import write_projector
 from reportgen.input_spec import infer_input_spec
@@ -85,8 +86,10 @@ def resolve_device(name: str) -> torch.device:
 
 def build_report(model: str | Path, data: str | Path, output: str | Path = "report.html", *,
                  json_path: str | Path | None = None, options: ReportOptions | None = None,
-                 **overrides) -> ReportResult:
-    """Analyse MODEL on DATA; write the HTML report to `output` and its JSON twin to `json_path`."""
+                 **overrides) -> ReportResult | None:
+    """Analyse MODEL on DATA; write the HTML report to `output` and its JSON twin to `json_path`.
+
+    Under torchrun, ranks other than 0 return None once their share of the pass is gathered."""
     opts = options or ReportOptions()
     for key, value in overrides.items():
         setattr(opts, key, value)
@@ -105,7 +108,10 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
 
     notes = read_notes(opts.notes) if opts.notes else None
     history = load_history(opts.history) if opts.history else None
-    device = resolve_device(opts.device)
+    world = launched_world()
+    device = rank_device(resolve_device(opts.device))
+    if world is not None and not world.is_main:
+        opts.quiet = True  # one set of progress bars, rank 0's
     loaded = load_model(model, arch=opts.arch, trust_model=opts.trust_model, device=device)
     old = load_model(opts.baseline, arch=opts.arch, trust_model=opts.trust_model, device=device) \
         if opts.baseline else None
@@ -117,8 +123,10 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     tap = EmbeddingTap(loaded.module, opts.layer)
     lap("load")
     collected = collect_outputs(tap, source, spec, device=device, batch_size=opts.batch_size,
-                                workers=opts.workers, quiet=opts.quiet)
+                                workers=opts.workers, quiet=opts.quiet, world=world)
     lap("decode + forward")
+    if world is not None and not world.is_main:
+        return None  # rank 0 has every row now and writes the one report
     if opts.export_projector:
         write_projector(collected, Path(opts.export_projector))
     embeddings = np.nan_to_num(collected.embeddings, nan=0.0, posinf=0.0, neginf=0.0)

@@ -1,0 +1,37 @@
+"""torchrun scale-out: 2 CPU processes (gloo) give exactly the single-process numbers, with no sample lost or
+counted twice, and one report."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+VOLATILE = {"provenance", "timings", "section_seconds", "title", "report_html"}
+
+
+def comparable(report):
+    """Everything but run times and the output's own name."""
+    kept = {k: v for k, v in report.items() if k not in VOLATILE}
+    kept["raw_vs_model"] = {k: v for k, v in kept["raw_vs_model"].items() if k != "seconds"}
+    return kept
+
+
+def test_two_processes_equal_one(model_files, image_tree, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(image_tree, data)
+    (data / "val" / "dot" / "broken.png").write_bytes(b"not a png")  # a skip, seen by one rank only
+    common = [str(model_files["pt2"]), str(data), "-q", "--projection", "pca", "--batch-size", "8", "--workers", "0"]
+    single = subprocess.run([sys.executable, "-m", "reportgen", *common, "-o", str(tmp_path / "one.html")],
+                            capture_output=True, text=True)
+    assert single.returncode == 0, single.stderr
+    torchrun = Path(sys.executable).with_name("torchrun")
+    multi = subprocess.run([str(torchrun), "--nproc_per_node=2", "-m", "reportgen", *common,
+                            "-o", str(tmp_path / "two.html")], capture_output=True, text=True)
+    assert multi.returncode == 0, multi.stderr[-3000:]
+    assert multi.stdout.count("wrote ") == 1  # rank 0 alone writes and reports
+    one = json.loads((tmp_path / "one.json").read_text())
+    two = json.loads((tmp_path / "two.json").read_text())
+    assert two["n_samples"] == 66 and two["n_skipped"] == 1
+    assert len({s["path"] for s in two["samples"]}) == len(two["samples"]) == 66
+    assert comparable(one) == comparable(two)
