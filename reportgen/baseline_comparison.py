@@ -35,7 +35,7 @@ def run_baseline(loaded, source, spec, collected, *, device, opts) -> BaselineRu
     tap = EmbeddingTap(loaded.module, opts.layer)
     try:
         old = collect_outputs(tap, source, spec, device=device, batch_size=opts.batch_size, workers=opts.workers,
-                              quiet=opts.quiet)
+                              quiet=opts.quiet, amp=opts.amp)
     except ReportgenError as exc:
         raise ReportgenError(f"--baseline {exc}") from exc
     if old.paths != collected.paths:

@@ -40,6 +40,18 @@ def _floats(_ctx, _param, value):
         raise click.BadParameter(f"{value!r}: give comma-separated numbers, e.g. 0.485,0.456,0.406") from None
 
 
+def _batch_size(_ctx, _param, value):
+    if value == "auto":
+        return None
+    try:
+        size = int(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give a whole number or auto") from None
+    if size < 1:
+        raise click.BadParameter("must be at least 1")
+    return size
+
+
 def _names(_ctx, _param, value):
     return [v.strip() for v in value.split(",")] if value else None
 
@@ -53,7 +65,11 @@ def report_options(func):
                      help="Where to write report.json (default: beside the HTML, same name)."),
         click.option("--no-json", is_flag=True, help="Write no JSON twin."),
         click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda[:N]."),
-        click.option("--batch-size", type=click.IntRange(1), default=128, show_default=True),
+        click.option("--batch-size", default="auto", show_default=True, callback=_batch_size,
+                     help="Images per batch; auto = 128 on CPU, about half the free GPU memory on CUDA."),
+        click.option("--amp", is_flag=True,
+                     help="Mixed precision for the pass (float16 on CUDA, bfloat16 on CPU): faster, numbers "
+                          "differ slightly from full precision."),
         click.option("--workers", type=click.IntRange(0), default=None,
                      help="DataLoader worker processes (default: up to 4)."),
         click.option("--projection", type=click.Choice(METHODS), default="umap", show_default=True),

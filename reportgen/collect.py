@@ -119,7 +119,7 @@ def first_image_size(source: DataSource, channels: int) -> tuple[int, int]:
 
 def collect_outputs(tap: EmbeddingTap, source: DataSource, spec: InputSpec, *, device: torch.device,
                     batch_size: int = 128, workers: int | None = None, quiet: bool = False,
-                    world: World | None = None) -> Collected:
+                    world: World | None = None, amp: bool = False) -> Collected:
     """Run the model once over every sample; decode failures become `skipped` entries, never lost rows.
 
     Under torchrun (`world`), this rank runs its share of the batches and every rank returns all rows."""
@@ -150,7 +150,9 @@ def collect_outputs(tap: EmbeddingTap, source: DataSource, spec: InputSpec, *, d
             idx = indices.numpy()
             x = images.to(device, non_blocking=True)
             try:
-                logits, emb = tap(x)
+                with torch.autocast(device.type, dtype=torch.float16 if device.type == "cuda" else torch.bfloat16,
+                                    enabled=amp):
+                    logits, emb = tap(x)
             except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes one clear line
                 raise ReportgenError(f"the model raised {type(exc).__name__} in forward on a batch of shape "
                                      f"{tuple(x.shape)}: {str(exc).splitlines()[0][:200] if str(exc) else ''}; "

@@ -13,6 +13,7 @@ from reportgen import __version__
 from reportgen.analyses import run_all
 from reportgen.archive_index import index_entry
 from reportgen.baseline_comparison import run_baseline
+from reportgen.batch_size import choose_batch_size
 from reportgen.collect import collect_outputs, first_image_size, input_loader
 from reportgen.embedding_tap import EmbeddingTap
 from reportgen.distributed import launched_world, rank_device
@@ -47,7 +48,8 @@ class ReportOptions:
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
     device: str = "auto"
-    batch_size: int = 128
+    batch_size: int | None = None  # None = auto (batch_size.choose_batch_size)
+    amp: bool = False
     workers: int | None = None
     layer: str | None = None
     projection: str = "umap"
@@ -122,8 +124,9 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
         spec.source += "; size of the first image"
     tap = EmbeddingTap(loaded.module, opts.layer)
     lap("load")
+    opts.batch_size = opts.batch_size or choose_batch_size(tap, spec, device, amp=opts.amp)
     collected = collect_outputs(tap, source, spec, device=device, batch_size=opts.batch_size,
-                                workers=opts.workers, quiet=opts.quiet, world=world)
+                                workers=opts.workers, quiet=opts.quiet, world=world, amp=opts.amp)
     lap("decode + forward")
     if world is not None and not world.is_main:
         return None  # rank 0 has every row now and writes the one report
@@ -154,6 +157,7 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
         notes=notes, notes_path=str(opts.notes) if opts.notes else None,
         history=history, history_path=str(opts.history) if opts.history else None, baseline=baseline,
     )
+    ctx.provenance.update(batch_size=opts.batch_size, amp=opts.amp)  # both change the numbers' last digits
     sections = run_all(collected, ctx, quiet=opts.quiet)
     lap("analyses")
     title = opts.title or f"reportgen: {loaded.path.name} on {source.root.name or source.root}"

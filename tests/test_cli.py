@@ -113,3 +113,19 @@ def test_progress_bars_go_to_stderr_and_quiet_silences_them(model_files, image_t
                                 "--projection", "pca", "--workers", "0", "-q"])
     assert "collect" in noisy.stderr and "collect" not in quiet.stderr
     assert "wrote" in quiet.stdout
+
+
+def test_batch_size_auto_and_amp(model_files, image_tree, tmp_path):
+    exact = run([str(model_files["pt2"]), str(image_tree), "-o", str(tmp_path / "a.html")])
+    amp = run([str(model_files["pt2"]), str(image_tree), "-o", str(tmp_path / "b.html"), "--amp", "--batch-size", "16"])
+    assert exact.exit_code == 0 and amp.exit_code == 0, amp.output
+    a, b = (json.loads((tmp_path / n).read_text()) for n in ("a.json", "b.json"))
+    assert a["provenance"]["batch_size"] == 128 and a["provenance"]["amp"] is False  # auto on CPU
+    assert b["provenance"]["batch_size"] == 16 and b["provenance"]["amp"] is True
+    # bfloat16 moves the losses a little, not the predictions of this well-separated toy set
+    assert a["splits"]["val"]["confusion_matrix"] == b["splits"]["val"]["confusion_matrix"]
+    la = np.array([s["loss"] for s in a["samples"]])
+    lb = np.array([s["loss"] for s in b["samples"]])
+    assert np.abs(la - lb).max() < 0.1
+    bad = run([str(model_files["pt2"]), str(image_tree), "-o", str(tmp_path / "c.html"), "--batch-size", "many"])
+    assert bad.exit_code == 2 and "whole number or auto" in bad.output
