@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from reportgen.errors import ReportgenError
+
 
 @dataclass
 class World:
@@ -42,6 +44,10 @@ def rank_device(device: torch.device) -> torch.device:
     """One GPU per rank: cuda:LOCAL_RANK."""
     if device.type == "cuda" and "LOCAL_RANK" in os.environ:
         index = int(os.environ["LOCAL_RANK"])
+        if index >= torch.cuda.device_count():
+            raise ReportgenError(f"torchrun started more processes per node than this machine has GPUs "
+                                 f"({torch.cuda.device_count()}); use --nproc_per_node={torch.cuda.device_count()} "
+                                 "or --device cpu")
         torch.cuda.set_device(index)
         return torch.device("cuda", index)
     return device

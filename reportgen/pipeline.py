@@ -124,7 +124,8 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
         spec.source += "; size of the first image"
     tap = EmbeddingTap(loaded.module, opts.layer)
     lap("load")
-    opts.batch_size = opts.batch_size or choose_batch_size(tap, spec, device, amp=opts.amp)
+    opts.batch_size = opts.batch_size or choose_batch_size(tap, spec, device, num_samples=len(source.samples),
+                                                           workers=opts.workers or 4, amp=opts.amp)
     collected = collect_outputs(tap, source, spec, device=device, batch_size=opts.batch_size,
                                 workers=opts.workers, quiet=opts.quiet, world=world, amp=opts.amp)
     lap("decode + forward")
