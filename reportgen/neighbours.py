@@ -56,10 +56,15 @@ def approximate_neighbours(embeddings: np.ndarray, k: int, *, seed: int = 0) -> 
     return Neighbours(idx, dist, "approximate (NN-descent)")
 
 
+BLOCK_ELEMENTS = 1 << 25  # one (chunk, N) distance block: 128 MB of float32, whatever N is
+
+
 def nearest_neighbours(embeddings: np.ndarray, k: int, *, device: torch.device | str = "cpu",
-                       chunk: int = 2048) -> Neighbours:
+                       chunk: int | None = None) -> Neighbours:
     """Exact kNN by blocked distance matrices on torch: `embeddings` (N, D) float32."""
     n = embeddings.shape[0]
+    # A fixed 2,048-row block was a 491 MB matrix (plus temporaries) at N = 60,000: size it by memory instead.
+    chunk = chunk or max(64, BLOCK_ELEMENTS // max(n, 1))
     k1 = min(k + 1, n)
     data = torch.as_tensor(embeddings, dtype=torch.float32, device=device)
     squared = (data * data).sum(1)
