@@ -42,7 +42,7 @@ def run_baseline(loaded, source, spec, collected, *, device, opts) -> BaselineRu
         raise ReportgenError(f"{loaded.path}: the baseline analysed a different set of files than the new model; "
                              "compare checkpoints on data both can read")
     # Pass the kNN graph: without it UMAP builds its own with NN-descent, ~21 s of uncacheable compilation.
-    embeddings = np.nan_to_num(old.embeddings, nan=0.0, posinf=0.0, neginf=0.0)
+    embeddings = old.embeddings
     graph = shared_neighbours(embeddings, 15, device=device, seed=opts.seed)
     projection = project(embeddings, opts.projection, seed=opts.seed, neighbours=graph)
     return BaselineRun(str(loaded.path), loaded.format, loaded.sha256, old, projection, loaded.module,

@@ -38,7 +38,7 @@ class Collected:
     probs: np.ndarray  # (N, K) float32
     preds: np.ndarray  # (N,) int64
     loss: np.ndarray  # (N,) float32, cross-entropy of the given label
-    embeddings: np.ndarray  # (N, D) float32, penultimate layer (or logits, see embedding_note)
+    embeddings: np.ndarray  # (N, D) float32, penultimate layer (or logits, see embedding_note); NaN/inf -> 0
     thumbnails: list[bytes]  # N encoded images
     pixels: np.ndarray  # (N, P) uint8, each image at PIXEL_SIDE resolution, flattened
     skipped: list[Skipped] = field(default_factory=list)
@@ -200,7 +200,8 @@ def collect_outputs(tap: EmbeddingTap, source: DataSource, spec: InputSpec, *, d
         # argmax of a NaN row is meaningless; those rows are flagged by `nonfinite` and never count as correct
         preds=np.nan_to_num(logits_kept, nan=-np.inf).argmax(axis=1),
         loss=loss_all[keep],
-        embeddings=emb_all[keep],
+        # Cleaned once here so kNN, projections and every analysis can trust them (bad rows are `nonfinite`).
+        embeddings=np.nan_to_num(emb_all[keep], nan=0.0, posinf=0.0, neginf=0.0),
         thumbnails=[thumbs[i] for i in keep],
         pixels=pixels[keep],
         skipped=skipped,

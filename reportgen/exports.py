@@ -52,7 +52,7 @@ def write_projector(collected, folder: Path) -> None:
     """tensors.tsv (N, D embeddings), metadata.tsv (header + N rows), sprite.png, projector_config.pbtxt."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        embeddings = np.nan_to_num(np.asarray(collected.embeddings, dtype=np.float32))
+        embeddings = np.asarray(collected.embeddings, dtype=np.float32)
         np.savetxt(folder / "tensors.tsv", embeddings, delimiter="\t", fmt="%.6g")
         with open(folder / "metadata.tsv", "w", encoding="utf-8", newline="\n") as handle:
             handle.write("path\tsplit\tlabel\tprediction\tcorrect\tloss\n")

@@ -6,7 +6,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from reportgen import __version__
@@ -133,7 +132,7 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
         return None  # rank 0 has every row now and writes the one report
     if opts.export_projector:
         write_projector(collected, Path(opts.export_projector))
-    embeddings = np.nan_to_num(collected.embeddings, nan=0.0, posinf=0.0, neginf=0.0)
+    embeddings = collected.embeddings
     neighbours = shared_neighbours(embeddings, max(opts.neighbours, 15), device=device, seed=opts.seed)
     lap("neighbours")
     with progress(total=1, desc=f"projection ({opts.projection})", unit="fit", quiet=opts.quiet) as bar:

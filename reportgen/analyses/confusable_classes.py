@@ -63,7 +63,7 @@ def look_alike_examples(collected, probs: np.ndarray, source: int, target: int) 
 def run(collected, ctx) -> Section:
     classes, labels, k = collected.classes, collected.labels, len(collected.classes)
     probs = np.nan_to_num(collected.probs.astype(np.float64))
-    embeddings = np.nan_to_num(collected.embeddings, nan=0.0, posinf=0.0, neginf=0.0)
+    embeddings = collected.embeddings
     means = class_means(embeddings, labels, k)
     distances = centroid_distances(means)
     spread = class_spread(distance_to_class_mean(embeddings, labels, means), labels, k)

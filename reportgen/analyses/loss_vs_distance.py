@@ -22,7 +22,7 @@ def sample_distances(collected) -> dict[str, np.ndarray]:
     """(N,) distance of each sample to its class's mean image (pixels in [0, 1]) and embedding centroid."""
     k = len(collected.classes)
     labels = collected.labels
-    embeddings = np.nan_to_num(collected.embeddings, nan=0.0, posinf=0.0, neginf=0.0)
+    embeddings = collected.embeddings
     pixel_means = class_means(collected.pixels, labels, k)
     return {
         "pixel": distance_to_class_mean(collected.pixels, labels, pixel_means, scale=255.0),

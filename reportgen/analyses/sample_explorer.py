@@ -17,7 +17,7 @@ def run(collected, ctx) -> Section:
     k = ctx.neighbour_count
     neighbours = ctx.neighbours.indices[:, 1:k + 1]
     neighbour_dist = ctx.neighbours.distances[:, 1:k + 1]
-    embeddings = np.nan_to_num(collected.embeddings, nan=0.0, posinf=0.0, neginf=0.0)
+    embeddings = collected.embeddings
     centroids = class_centroids(embeddings, collected.labels, len(collected.classes))
     distances = class_centroid_distances(embeddings, centroids)
     top = np.argsort(-collected.probs, axis=1, kind="stable")[:, :TOP_CLASSES]

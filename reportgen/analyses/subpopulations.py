@@ -97,7 +97,7 @@ def cluster_findings(collected, embeddings: np.ndarray, seed: int) -> tuple[list
 
 
 def run(collected, ctx) -> Section:
-    embeddings = np.nan_to_num(collected.embeddings, nan=0.0, posinf=0.0, neginf=0.0)
+    embeddings = collected.embeddings
     indices = ctx.neighbours.indices[:, :NEIGHBOURS_USED + 1]
     classes = multi_mode_classes(collected, embeddings, indices, ctx.seed)
     clusters, source_names, num_clusters = cluster_findings(collected, embeddings, ctx.seed)
