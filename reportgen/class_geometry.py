@@ -30,6 +30,17 @@ def distance_to_class_mean(values: np.ndarray, labels: np.ndarray, means: np.nda
     return out
 
 
+def distances_to_every_class_mean(values: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """(N, K) float32 Euclidean distance of each row of `values` (N, D) to each class mean (K, D); NaN columns
+    for classes without samples (seed 002's "6.83 to class 6, 7.71 to the ground truth 5")."""
+    known = np.nan_to_num(means)
+    v = values.astype(np.float64)
+    d2 = (v * v).sum(1)[:, None] - 2 * v @ known.T + (known ** 2).sum(1)[None]
+    d = np.sqrt(np.clip(d2, 0, None)).astype(np.float32)
+    d[:, np.isnan(means).any(axis=1)] = np.nan
+    return d
+
+
 def centroid_distances(means: np.ndarray) -> np.ndarray:
     """(K, K) Euclidean distances between the class means (K, D); NaN where a class has no samples."""
     diff = means[:, None, :] - means[None, :, :]

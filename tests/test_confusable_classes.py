@@ -38,3 +38,18 @@ def test_the_most_confused_pair_leads_with_look_alike_examples():
     matrix = np.array(section.json["confusable_classes"]["centroid_distances"], dtype=float)
     np.testing.assert_allclose(matrix, matrix.T)
     dumps_json(report_json([section], base={}))
+
+
+def test_distances_to_every_class_mean_match_a_direct_computation():
+    import numpy as np
+
+    from reportgen.class_geometry import class_means, distances_to_every_class_mean
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(30, 4)).astype(np.float32)
+    labels = np.arange(30) % 3
+    means = class_means(values, labels, 4)  # class 3 has no sample
+    got = distances_to_every_class_mean(values, means)
+    direct = np.linalg.norm(values[:, None, :] - means[None, :3, :], axis=2)
+    np.testing.assert_allclose(got[:, :3], direct, rtol=1e-5)
+    assert np.isnan(got[:, 3]).all()

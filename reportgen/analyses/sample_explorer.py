@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reportgen.class_centroids import class_centroid_distances, class_centroids
+from reportgen.class_geometry import class_means, distances_to_every_class_mean
 from reportgen.section import Section
 
 ID = "samples"
@@ -18,8 +18,8 @@ def run(collected, ctx) -> Section:
     neighbours = ctx.neighbours.indices[:, 1:k + 1]
     neighbour_dist = ctx.neighbours.distances[:, 1:k + 1]
     embeddings = collected.embeddings
-    centroids = class_centroids(embeddings, collected.labels, len(collected.classes))
-    distances = class_centroid_distances(embeddings, centroids)
+    centroids = class_means(embeddings, collected.labels, len(collected.classes))
+    distances = distances_to_every_class_mean(embeddings, centroids)
     top = np.argsort(-collected.probs, axis=1, kind="stable")[:, :TOP_CLASSES]
     top_p = np.take_along_axis(collected.probs, top, axis=1)
     coords = ctx.projection.coords
