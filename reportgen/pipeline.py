@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from reportgen.input_spec import infer_input_spec
 from reportgen.load_data import discover
 from reportgen.load_model import load_model
 from reportgen.neighbours import shared_neighbours
-from reportgen.progress import progress
+from reportgen.pixel_projection import pixel_projection
 from reportgen.projection import project
 from reportgen.provenance import provenance
 from reportgen.render import check_writable, dumps_json, render_html, report_json, write_atomic
@@ -72,6 +73,15 @@ class ReportResult:
     json_path: Path | None
     report: dict
     timings: dict[str, float] = field(default_factory=dict)
+
+
+def timed(seconds: dict[str, float], name: str, function, *args, **kwargs):
+    """`function(*args, **kwargs)`, its seconds recorded under `name` (for jobs on other threads)."""
+    started = time.perf_counter()
+    try:
+        return function(*args, **kwargs)
+    finally:
+        seconds[name] = round(time.perf_counter() - started, 3)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -133,18 +143,22 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     if opts.export_projector:
         write_projector(collected, Path(opts.export_projector))
     embeddings = collected.embeddings
+    # The two UMAP fits are single-threaded (seeded UMAP is) and their numba kernels release the GIL: run them
+    # on two threads beside the neighbours and the analyses instead of one after another (see run_all).
+    fits = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reportgen-fit")
+    background: dict[str, float] = {}
+    pixel_job = fits.submit(timed, background, "raw-pixel projection", pixel_projection, collected.pixels,
+                            opts.projection, seed=opts.seed, device=device)
     neighbours = shared_neighbours(embeddings, max(opts.neighbours, 15), device=device, seed=opts.seed)
     lap("neighbours")
-    with progress(total=1, desc=f"projection ({opts.projection})", unit="fit", quiet=opts.quiet) as bar:
-        projection = project(embeddings, opts.projection, seed=opts.seed, neighbours=neighbours)
-        bar.update(1)
-    lap("projection")
+    projection_job = fits.submit(timed, background, "projection", project, embeddings, opts.projection,
+                                 seed=opts.seed, neighbours=neighbours)
     baseline = None
     if old is not None:
         baseline = run_baseline(old, source, spec, collected, device=device, opts=opts)
         lap("baseline")
     ctx = Context(
-        top_k=opts.top_k, seed=opts.seed, projection=projection, neighbours=neighbours, input_spec=spec,
+        top_k=opts.top_k, seed=opts.seed, neighbours=neighbours, input_spec=spec,
         neighbour_count=opts.neighbours, saliency_samples=opts.saliency_samples, cam_layer=opts.cam_layer,
         provenance=provenance(source, seed=opts.seed, device=str(device), command=opts.command),
         timings=timings,
@@ -158,8 +172,12 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
         history=history, history_path=str(opts.history) if opts.history else None, baseline=baseline,
     )
     ctx.provenance.update(batch_size=opts.batch_size, amp=opts.amp)  # both change the numbers' last digits
-    sections = run_all(collected, ctx, quiet=opts.quiet)
-    lap("analyses")
+    try:
+        sections = run_all(collected, ctx, quiet=opts.quiet,
+                           pending={"projection": projection_job, "pixel_projection": pixel_job})
+    finally:
+        fits.shutdown(cancel_futures=True)
+    lap("projections + analyses")
     title = opts.title or f"reportgen: {loaded.path.name} on {source.root.name or source.root}"
     report = report_json(sections, base={"schema_version": 1, "title": title, "report_html": output.name})
     html = render_html(sections, title=title, samples=sample_payload(collected, seed=opts.seed),
@@ -167,6 +185,7 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     lap("render")
     write_atomic(output, html)
     report["timings"] = timings
+    report["background_seconds"] = background  # the fits that ran during "projections + analyses"
     report["section_seconds"] = ctx.section_seconds
     json_out = Path(json_path) if json_path else None
     if json_out is not None:

@@ -26,6 +26,7 @@ class Context:
     seed: int = 0
     projection: Projection | None = None
     neighbours: Neighbours | None = None
+    pixel_projection: Any = None  # pixel_projection.PixelProjection; raw_vs_model makes its own when None
     thumbnail_cap: int = THUMBNAIL_CAP  # samples above this get a seeded subset of thumbnails
     neighbour_count: int = 8  # k shown in the sample panel ("fetch similars")
     saliency_samples: int = 200  # --saliency-samples: how many samples get saliency maps and Grad-CAM

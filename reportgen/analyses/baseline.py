@@ -14,6 +14,7 @@ from reportgen.thumbnails import data_uri
 
 ID = "baseline"
 TITLE = "Compared with the baseline checkpoint"
+WAITS_FOR = ("projection",)  # may still be fitting on another thread (analyses.run_all)
 SALIENCY_PER_KIND = 4  # flipped samples (fixed, broken) given saliency before and after
 
 

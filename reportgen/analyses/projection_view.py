@@ -9,6 +9,7 @@ from reportgen.section import Section
 
 ID = "projection"
 TITLE = "Embedding projection"
+WAITS_FOR = ("projection",)  # may still be fitting on another thread (analyses.run_all)
 
 
 def run(collected, ctx) -> Section:

@@ -10,6 +10,7 @@ from reportgen.section import Section
 
 ID = "samples"
 TITLE = "Sample explorer"
+WAITS_FOR = ("projection",)  # may still be fitting on another thread (analyses.run_all)
 TOP_CLASSES = 5
 
 

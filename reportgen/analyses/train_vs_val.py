@@ -13,6 +13,7 @@ from reportgen.section import Section
 
 ID = "train-vs-val"
 TITLE = "Train vs validation"
+WAITS_FOR = ("projection",)  # may still be fitting on another thread (analyses.run_all)
 SPLIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"]
 NEIGHBOURS_USED = 15
 

@@ -1,0 +1,69 @@
+"""The projections fit on other threads while the analyses run: results wait where needed, stay in registry order,
+and are the same numbers as fitted one after another."""
+
+import inspect
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import SimpleNamespace
+
+import numpy as np
+
+from reportgen.analyses import REGISTRY, run_all
+from reportgen.neighbours import nearest_neighbours
+from reportgen.numba_cache import import_cached
+from reportgen.projection import project
+from reportgen.section import Context, Section
+
+PENDABLE = ("projection", "pixel_projection")
+
+
+def test_an_analysis_that_waits_runs_after_the_others_and_sections_keep_registry_order():
+    pending = Future()
+    order = []
+
+    def waiting_run(collected, ctx):
+        order.append("waits")
+        return Section("waits", "W", "_x.html", {"coords": ctx.projection})
+
+    def free_run(collected, ctx):
+        order.append("free")
+        assert not pending.done()  # it ran before the projection arrived
+        pending.set_result("the projection")
+        return Section("free", "F", "_x.html")
+
+    waits = SimpleNamespace(ID="waits", TITLE="W", WAITS_FOR=("projection",), run=waiting_run)
+    free = SimpleNamespace(ID="free", TITLE="F", run=free_run)
+    sections = run_all(None, Context(), quiet=True, pending={"projection": pending}, modules=[waits, free])
+    assert order == ["free", "waits"]
+    assert [s.id for s in sections] == ["waits", "free"]
+    assert sections[0].data["coords"] == "the projection"
+
+
+def test_a_failed_fit_becomes_an_error_box_in_each_analysis_that_needed_it():
+    failed = Future()
+    failed.set_exception(RuntimeError("layout diverged"))
+    needs = [SimpleNamespace(ID=f"m{i}", TITLE="M", WAITS_FOR=("projection",), run=lambda c, x: Section("ok", "", ""))
+             for i in range(2)]
+    sections = run_all(None, Context(), quiet=True, pending={"projection": failed}, modules=needs)
+    assert [s.error for s in sections] == ["RuntimeError: layout diverged"] * 2
+
+
+def test_every_analysis_that_reads_a_pending_field_declares_it():
+    for module in REGISTRY:
+        source = inspect.getsource(module)
+        for name in PENDABLE:
+            if f"ctx.{name}" in source:
+                assert name in getattr(module, "WAITS_FOR", ()), f"{module.__name__} reads ctx.{name}"
+
+
+def test_umap_kernels_release_the_gil_and_threaded_fits_equal_sequential_ones():
+    umap = import_cached("umap")
+    assert umap.layouts._nb_optimize_layout_euclidean_single_epoch.targetoptions.get("nogil") is True
+    rng = np.random.default_rng(0)
+    spaces = [rng.normal(size=(400, 8)).astype(np.float32) + np.repeat(rng.normal(0, 4, (4, 8)), 100, axis=0)
+              for _ in range(2)]
+    graphs = [nearest_neighbours(x, 15) for x in spaces]
+    fit = lambda i: project(spaces[i], "umap", seed=1, neighbours=graphs[i], n_epochs=60).coords  # noqa: E731
+    alone = [fit(0), fit(1)]
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(fit, [0, 1]))
+    assert all(np.array_equal(a, b) for a, b in zip(alone, together))
