@@ -72,11 +72,14 @@ def nearest_neighbours(embeddings: np.ndarray, k: int, *, device: torch.device |
     out_dist = np.empty((n, k1), np.float32)
     for start in range(0, n, chunk):
         block = data[start:start + chunk]
-        # ||a-b||^2 = |a|^2 - 2ab + |b|^2, clamped: rounding can make it slightly negative
-        d2 = (squared[start:start + chunk, None] - 2 * block @ data.T + squared[None, :]).clamp_min_(0)
+        # ||a-b||^2 = |a|^2 - 2ab + |b|^2. A row's ranking doesn't depend on its own |a|^2, so rank by
+        # |b|^2 - 2ab (one fused addmm, no further (chunk, N) temporaries) and add |a|^2 to the k kept only.
+        partial = torch.addmm(squared[None, :], block, data.T, alpha=-2)
         rows = torch.arange(block.shape[0], device=data.device)
-        d2[rows, rows + start] = -1.0  # the sample itself always comes first, even among exact duplicates
-        dist, idx = torch.topk(d2, k1, dim=1, largest=False)
+        partial[rows, rows + start] = -torch.inf  # the sample itself always comes first, even among duplicates
+        dist, idx = torch.topk(partial, k1, dim=1, largest=False)
+        # clamped: rounding can make a squared distance slightly negative
+        dist = (dist + squared[start:start + chunk, None]).clamp_min_(0).sqrt_()
         out_idx[start:start + chunk] = idx.cpu().numpy()
-        out_dist[start:start + chunk] = dist.clamp_min(0).sqrt().cpu().numpy()
+        out_dist[start:start + chunk] = dist.cpu().numpy()
     return Neighbours(out_idx, out_dist)
