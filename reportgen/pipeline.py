@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +37,9 @@ def read_notes(path: str | Path) -> str:
         return Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ReportgenError(f"{path}: cannot read the --notes file ({getattr(exc, 'strerror', None) or exc})") from exc
+
+
+PARALLEL_FITS_UP_TO = 20_000
 
 
 @dataclass
@@ -144,15 +147,22 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
         write_projector(collected, Path(opts.export_projector))
     embeddings = collected.embeddings
     # The two UMAP fits are single-threaded (seeded UMAP is) and their numba kernels release the GIL: run them
-    # on two threads beside the neighbours and the analyses instead of one after another (see run_all).
-    fits = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reportgen-fit")
+    # on two threads beside the analyses instead of one after another (see run_all).
+    # Above PARALLEL_FITS_UP_TO samples, the fits' working sets beside the analyses' broke the 2 GB budget (2.18
+    # GB at 60k with both fits in parallel, 2.14 GB with the fits in series beside the analyses; 1.88 GB one
+    # thing at a time, bench/harness.py): there the fits run one after another, before the analyses.
+    parallel = collected.n <= PARALLEL_FITS_UP_TO
+    fits = ThreadPoolExecutor(max_workers=2 if parallel else 1, thread_name_prefix="reportgen-fit")
     background: dict[str, float] = {}
-    pixel_job = fits.submit(timed, background, "raw-pixel projection", pixel_projection, collected.pixels,
-                            opts.projection, seed=opts.seed, device=device)
     neighbours = shared_neighbours(embeddings, max(opts.neighbours, 15), device=device, seed=opts.seed)
     lap("neighbours")
+    # the embedding's layout is the longest job and the page's main picture: it goes first
     projection_job = fits.submit(timed, background, "projection", project, embeddings, opts.projection,
                                  seed=opts.seed, neighbours=neighbours)
+    pixel_job = fits.submit(timed, background, "raw-pixel projection", pixel_projection, collected.pixels,
+                            opts.projection, seed=opts.seed, device=device)
+    if not parallel:
+        wait([projection_job, pixel_job])
     baseline = None
     if old is not None:
         baseline = run_baseline(old, source, spec, collected, device=device, opts=opts)

@@ -36,7 +36,8 @@ def reduced_pixels(pixels: np.ndarray, seed: int) -> np.ndarray:
     """(N, P) uint8 -> (N, <=50) float32 principal components of the pixel values in [0, 1]."""
     from sklearn.decomposition import PCA
 
-    data = pixels.astype(np.float32) / 255.0
+    data = pixels.astype(np.float32)
+    data /= 255.0  # in place: at 60k samples each copy is 246 MB, and this job runs beside the analyses
     dims = min(PIXEL_PCA_DIMS, data.shape[1], max(1, data.shape[0] - 1))
     if dims >= data.shape[1]:
         return data

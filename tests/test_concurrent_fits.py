@@ -67,3 +67,25 @@ def test_umap_kernels_release_the_gil_and_threaded_fits_equal_sequential_ones():
     with ThreadPoolExecutor(2) as pool:
         together = list(pool.map(fit, [0, 1]))
     assert all(np.array_equal(a, b) for a, b in zip(alone, together))
+
+
+def test_a_report_with_its_fits_in_series_equals_one_with_them_in_parallel(model_files, image_tree, tmp_path,
+                                                                            monkeypatch):
+    from reportgen import pipeline
+
+    def run(name):
+        return pipeline.build_report(model_files["pt2"], image_tree, tmp_path / f"{name}.html", quiet=True,
+                                     projection="umap", workers=0, saliency_samples=4).report
+
+    parallel = run("parallel")
+    monkeypatch.setattr(pipeline, "PARALLEL_FITS_UP_TO", 0)  # as above 20,000 samples
+    series = run("series")
+    volatile = {"timings", "background_seconds", "section_seconds", "provenance", "report_html"}
+
+    def comparable(report):
+        kept = {k: v for k, v in report.items() if k not in volatile}
+        kept["raw_vs_model"] = {k: v for k, v in kept["raw_vs_model"].items() if k != "seconds"}
+        return kept
+
+    assert parallel["projection"]["method"] == "umap" and parallel["background_seconds"]
+    assert comparable(parallel) == comparable(series)
