@@ -229,6 +229,10 @@ def main(argv=None):
         # A DataLoader interrupted mid-start complains from __del__ at exit; the one line below says it all.
         sys.unraisablehook = lambda _info: None
         click.echo("reportgen: interrupted; no report was written", err=True)
+        if argv is None:  # the console command: a fit thread may still run, and exiting must not wait for it
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()

@@ -16,6 +16,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 from reportgen.decode_image import DecodeError, open_image
+from reportgen.deferred_interrupt import deferred_sigint
 from reportgen.distributed import World, gather_objects, shard_batches
 from reportgen.embedding_tap import EmbeddingTap
 from reportgen.errors import ReportgenError
@@ -138,8 +139,10 @@ def collect_outputs(tap: EmbeddingTap, source: DataSource, spec: InputSpec, *, d
     pixels: np.ndarray | None = None
     skipped = list(source.skipped)
     bar = progress(total=num, desc="collect", unit="img", quiet=quiet)
+    with deferred_sigint():
+        batches = iter(loader)  # forks the workers
     with torch.inference_mode():
-        for images, indices, batch_thumbs, batch_pixels, failed in loader:
+        for images, indices, batch_thumbs, batch_pixels, failed in batches:
             for i, reason in failed:
                 sample = source.samples[i]
                 skipped.append(Skipped(source.display_path(sample.path), reason,

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from reportgen.decode_image import DecodeError, open_image
+from reportgen.deferred_interrupt import deferred_sigint
 from conftest import write_tree
 
 
@@ -40,6 +41,17 @@ def test_ctrl_c_leaves_nothing_half_written(model_files, tmp_path):
     assert "interrupted; no report was written" in stderr and "Traceback" not in stderr
     assert not (out / "r.html").exists() and not (out / "r.json").exists()
     assert not [p for p in out.iterdir() if p.name.startswith(".")] if out.exists() else True
+
+
+def test_a_ctrl_c_while_workers_fork_is_raised_after_the_fork_not_lost():
+    reached = []
+    with pytest.raises(KeyboardInterrupt):
+        with deferred_sigint():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler has run by now, and raised nothing inside the block
+            reached.append(True)
+    assert reached == [True]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def _png(seed: int) -> bytes:
