@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from threadpoolctl import threadpool_limits
 
 from reportgen import __version__
 from reportgen.analyses import run_all
@@ -182,11 +184,19 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
         history=history, history_path=str(opts.history) if opts.history else None, baseline=baseline,
     )
     ctx.provenance.update(batch_size=opts.batch_size, amp=opts.amp)  # both change the numbers' last digits
+    # While the fits run, the analyses' own thread pools (KMeans' OpenMP, BLAS, torch) get one thread each:
+    # with every core already busy, two-thread pools only wait at their barriers. At 10k: 14.6 -> 12.0
+    # CPU-seconds for this stage, sub-populations 4.5 s -> 2.4 s.
     try:
-        sections = run_all(collected, ctx, quiet=opts.quiet,
-                           pending={"projection": projection_job, "pixel_projection": pixel_job})
-    finally:
-        fits.shutdown(cancel_futures=True)
+        with threadpool_limits(limits=1) if parallel else nullcontext():
+            sections = run_all(collected, ctx, quiet=opts.quiet,
+                               pending={"projection": projection_job, "pixel_projection": pixel_job})
+    except BaseException:
+        # Ctrl-C (or a crash) must not wait for a fit to end: a fit thread caught in an import can wait
+        # forever on a lock the interrupted main thread held. The command exits without joining it.
+        fits.shutdown(wait=False, cancel_futures=True)
+        raise
+    fits.shutdown()
     lap("projections + analyses")
     title = opts.title or f"reportgen: {loaded.path.name} on {source.root.name or source.root}"
     report = report_json(sections, base={"schema_version": 1, "title": title, "report_html": output.name})
