@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -97,6 +98,24 @@ def _ignore_sigint(_worker_id: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+@contextmanager
+def started(loader: DataLoader):
+    """iter(loader), with its workers stopped on the way out, whatever ends the pass.
+
+    Left to the iterator's garbage collection, the workers outlived a Ctrl-C: the console command then leaves
+    with os._exit, and a worker caught sending a batch blocked for ever at its own exit, joining its queue's
+    feeder thread, and kept the caller's stdout and stderr open."""
+    batches = None
+    try:
+        with deferred_sigint():
+            batches = iter(loader)  # forks the workers
+        yield batches
+    finally:
+        shutdown = getattr(batches, "_shutdown_workers", None)  # torch's own clean-up; it runs once
+        if shutdown is not None:
+            shutdown()
+
+
 def _collate(batch):
     good = [(i, t, extra) for i, t, extra in batch if t is not None]
     failed = [(i, reason) for i, t, reason in batch if t is None]
@@ -139,9 +158,7 @@ def collect_outputs(tap: EmbeddingTap, source: DataSource, spec: InputSpec, *, d
     pixels: np.ndarray | None = None
     skipped = list(source.skipped)
     bar = progress(total=num, desc="collect", unit="img", quiet=quiet)
-    with deferred_sigint():
-        batches = iter(loader)  # forks the workers
-    with torch.inference_mode():
+    with started(loader) as batches, torch.inference_mode():
         for images, indices, batch_thumbs, batch_pixels, failed in batches:
             for i, reason in failed:
                 sample = source.samples[i]

@@ -8,6 +8,7 @@ import sys
 import time
 
 import numpy as np
+import torch
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -94,3 +95,31 @@ def test_loader_only_decodes_or_skips_with_reason(tmp_path, payload, channels):
         assert str(exc)
         return
     assert image.mode == ("L" if channels == 1 else "RGB") and image.width > 0 and image.height > 0
+
+
+def test_an_interrupted_collect_pass_stops_its_workers_before_it_returns(model_files, image_tree):
+    # On Ctrl-C the console command leaves with os._exit from inside its `except KeyboardInterrupt`, while the
+    # exception's frames still hold the DataLoader: a worker that outlived it blocked for ever in its own exit,
+    # joining its queue's feeder thread, and kept the terminal's (or a test's) pipes open.
+    import multiprocessing
+
+    from reportgen.collect import collect_outputs
+    from reportgen.input_spec import InputSpec
+    from reportgen.load_data import discover
+
+    calls = []
+
+    def interrupted_tap(x):
+        calls.append(len(x))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return torch.zeros(len(x), 3), torch.zeros(len(x), 4)
+
+    source = discover(image_tree)
+    spec = InputSpec(channels=3, size=(16, 16), mean=(0.0,) * 3, std=(1.0,) * 3, source="test")
+    alive = None
+    try:
+        collect_outputs(interrupted_tap, source, spec, device=torch.device("cpu"), batch_size=2, workers=2, quiet=True)
+    except KeyboardInterrupt:
+        alive = multiprocessing.active_children()  # where cli.main calls os._exit
+    assert len(calls) == 2 and alive == []
