@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -25,12 +26,22 @@ def numba_cache_dir() -> Path:
     return base / "reportgen" / "numba-nogil"
 
 
+# Held for a whole import: the fit threads and the warm-up thread all import umap. Without it a second caller
+# took the half-imported module from sys.modules, and two callers' patches of numba.njit could interleave.
+_IMPORT_LOCK = threading.Lock()
+
+
 def import_cached(name: str):
     """Import module `name` (e.g. "umap") so that the numba kernels it defines at import time are cached and
     release the GIL."""
     os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))
-    if name in sys.modules:
-        return sys.modules[name]
+    with _IMPORT_LOCK:
+        if name in sys.modules:
+            return sys.modules[name]
+        return _import_patched(name)
+
+
+def _import_patched(name: str):
     import numba
 
     original = numba.njit

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from contextlib import nullcontext
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,45 +157,49 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     background: dict[str, float] = {}
     neighbours = shared_neighbours(embeddings, max(opts.neighbours, 15), device=device, seed=opts.seed)
     lap("neighbours")
-    # the embedding's layout is the longest job and the page's main picture: it goes first
-    projection_job = fits.submit(timed, background, "projection", project, embeddings, opts.projection,
-                                 seed=opts.seed, neighbours=neighbours)
-    pixel_job = fits.submit(timed, background, "raw-pixel projection", pixel_projection, collected.pixels,
-                            opts.projection, seed=opts.seed, device=device)
-    if not parallel:
-        wait([projection_job, pixel_job])
-    baseline = None
-    if old is not None:
-        baseline = run_baseline(old, source, spec, collected, device=device, opts=opts)
-        lap("baseline")
-    ctx = Context(
-        top_k=opts.top_k, seed=opts.seed, neighbours=neighbours, input_spec=spec,
-        neighbour_count=opts.neighbours, saliency_samples=opts.saliency_samples, cam_layer=opts.cam_layer,
-        provenance=provenance(source, seed=opts.seed, device=str(device), command=opts.command),
-        timings=timings,
-        model_info={"path": str(loaded.path), "format": loaded.format, "sha256": loaded.sha256,
-                    "arch": loaded.arch,
-                    "input": f"{spec.channels}x{spec.size[0]}x{spec.size[1]}, mean {list(spec.mean)}, "
-                             f"std {list(spec.std)} ({spec.source})"},
-        model=loaded.module, model_format=loaded.format, device=device,
-        load_inputs=input_loader(source, spec, collected, device),
-        notes=notes, notes_path=str(opts.notes) if opts.notes else None,
-        history=history, history_path=str(opts.history) if opts.history else None, baseline=baseline,
-    )
-    ctx.provenance.update(batch_size=opts.batch_size, amp=opts.amp)  # both change the numbers' last digits
-    # While the fits run, the analyses' own thread pools (KMeans' OpenMP, BLAS, torch) get one thread each:
-    # with every core already busy, two-thread pools only wait at their barriers. At 10k: 14.6 -> 12.0
-    # CPU-seconds for this stage, sub-populations 4.5 s -> 2.4 s.
-    try:
-        with threadpool_limits(limits=1) if parallel else nullcontext():
+    # From here on BLAS and OpenMP pools get one thread each (threadpoolctl), and from before the fits start:
+    # - the fits and the analyses already keep both cores busy, and two-thread pools only waited at their
+    #   barriers (at 10k: 14.6 -> 12.0 CPU-seconds for this stage, sub-populations 4.5 s -> 2.4 s);
+    # - a pool's thread count changes float sums' last bits (the pixels' PCA, UMAP's spectral start), and
+    #   UMAP turns those into a different layout. A limit that began while a fit was running (as it once
+    #   did) made the coordinates depend on timing; one setting for every fit and analysis, in both modes,
+    #   keeps them a function of the inputs and the seed.
+    with threadpool_limits(limits=1):
+        # the embedding's layout is the longest job and the page's main picture: it goes first
+        projection_job = fits.submit(timed, background, "projection", project, embeddings, opts.projection,
+                                     seed=opts.seed, neighbours=neighbours)
+        pixel_job = fits.submit(timed, background, "raw-pixel projection", pixel_projection, collected.pixels,
+                                opts.projection, seed=opts.seed, device=device)
+        try:
+            if not parallel:
+                wait([projection_job, pixel_job])
+            baseline = None
+            if old is not None:
+                baseline = run_baseline(old, source, spec, collected, device=device, opts=opts)
+                lap("baseline")
+            ctx = Context(
+                top_k=opts.top_k, seed=opts.seed, neighbours=neighbours, input_spec=spec,
+                neighbour_count=opts.neighbours, saliency_samples=opts.saliency_samples, cam_layer=opts.cam_layer,
+                provenance=provenance(source, seed=opts.seed, device=str(device), command=opts.command),
+                timings=timings,
+                model_info={"path": str(loaded.path), "format": loaded.format, "sha256": loaded.sha256,
+                            "arch": loaded.arch,
+                            "input": f"{spec.channels}x{spec.size[0]}x{spec.size[1]}, mean {list(spec.mean)}, "
+                                     f"std {list(spec.std)} ({spec.source})"},
+                model=loaded.module, model_format=loaded.format, device=device,
+                load_inputs=input_loader(source, spec, collected, device),
+                notes=notes, notes_path=str(opts.notes) if opts.notes else None,
+                history=history, history_path=str(opts.history) if opts.history else None, baseline=baseline,
+            )
+            ctx.provenance.update(batch_size=opts.batch_size, amp=opts.amp)  # both change the last digits
             sections = run_all(collected, ctx, quiet=opts.quiet,
                                pending={"projection": projection_job, "pixel_projection": pixel_job})
-    except BaseException:
-        # Ctrl-C (or a crash) must not wait for a fit to end: a fit thread caught in an import can wait
-        # forever on a lock the interrupted main thread held. The command exits without joining it.
-        fits.shutdown(wait=False, cancel_futures=True)
-        raise
-    fits.shutdown()
+        except BaseException:
+            # Ctrl-C (or a crash) must not wait for a fit to end: a fit thread caught in an import can wait
+            # forever on a lock the interrupted main thread held. The command exits without joining it.
+            fits.shutdown(wait=False, cancel_futures=True)
+            raise
+        fits.shutdown()
     lap("projections + analyses")
     title = opts.title or f"reportgen: {loaded.path.name} on {source.root.name or source.root}"
     report = report_json(sections, base={"schema_version": 1, "title": title, "report_html": output.name})

@@ -2,6 +2,8 @@
 and are the same numbers as fitted one after another."""
 
 import inspect
+import subprocess
+import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import SimpleNamespace
 
@@ -89,3 +91,40 @@ def test_a_report_with_its_fits_in_series_equals_one_with_them_in_parallel(model
 
     assert parallel["projection"]["method"] == "umap" and parallel["background_seconds"]
     assert comparable(parallel) == comparable(series)
+
+
+def test_every_fit_runs_under_the_one_thread_limit_in_both_modes(model_files, image_tree, tmp_path, monkeypatch):
+    # A pool's thread count changes float sums' last bits and UMAP turns those into another layout: a limit
+    # that began while a fit ran made the raw-pixel coordinates depend on timing. Every fit must start under it.
+    from threadpoolctl import threadpool_info
+
+    from reportgen import pipeline
+
+    seen = []
+
+    def recording(function):
+        def wrapper(*args, **kwargs):
+            seen.append({lib["user_api"]: lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
+            return function(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(pipeline, "project", recording(pipeline.project))
+    monkeypatch.setattr(pipeline, "pixel_projection", recording(pipeline.pixel_projection))
+    for parallel_up_to in (10**9, 0):
+        monkeypatch.setattr(pipeline, "PARALLEL_FITS_UP_TO", parallel_up_to)
+        pipeline.build_report(model_files["pt2"], image_tree, tmp_path / f"r{parallel_up_to}.html", quiet=True,
+                              projection="pca", workers=0, saliency_samples=0)
+    assert len(seen) == 4 and all(threads == {"blas": 1} for threads in seen), seen
+
+
+def test_import_cached_gives_every_thread_the_whole_module():
+    # the fit threads and the warm-up thread import umap at once; none may get it half imported (a new process:
+    # in this one an earlier test may have imported it already)
+    code = ("import sys, threading, time\n"
+            "from reportgen.numba_cache import import_cached\n"
+            "threading.Thread(target=import_cached, args=('umap',)).start()\n"
+            "while 'umap' not in sys.modules:  # the other thread is inside umap's import now\n"
+            "    time.sleep(0.0005)\n"
+            "print(hasattr(import_cached('umap'), 'UMAP'))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert done.stdout.strip() == "True", done.stderr[-2000:]
