@@ -139,10 +139,11 @@ def first_image_size(source: DataSource, channels: int) -> tuple[int, int]:
 
 def collect_outputs(tap: EmbeddingTap, source: DataSource, spec: InputSpec, *, device: torch.device,
                     batch_size: int = 128, workers: int | None = None, quiet: bool = False,
-                    world: World | None = None, amp: bool = False) -> Collected:
+                    world: World | None = None, amp: bool = False, after_fork=None) -> Collected:
     """Run the model once over every sample; decode failures become `skipped` entries, never lost rows.
 
-    Under torchrun (`world`), this rank runs its share of the batches and every rank returns all rows."""
+    Under torchrun (`world`), this rank runs its share of the batches and every rank returns all rows.
+    `after_fork()` is called once the loader's workers have started (work that must not run during a fork)."""
     num = len(source.samples)
     num_classes = len(source.classes)
     workers = min(4, os.cpu_count() or 1) if workers is None else workers
@@ -159,6 +160,8 @@ def collect_outputs(tap: EmbeddingTap, source: DataSource, spec: InputSpec, *, d
     skipped = list(source.skipped)
     bar = progress(total=num, desc="collect", unit="img", quiet=quiet)
     with started(loader) as batches, torch.inference_mode():
+        if after_fork is not None:
+            after_fork()
         for images, indices, batch_thumbs, batch_pixels, failed in batches:
             for i, reason in failed:
                 sample = source.samples[i]

@@ -31,6 +31,7 @@ from reportgen.render import check_writable, dumps_json, render_html, report_jso
 from reportgen.sample_payload import sample_payload
 from reportgen.section import Context
 from reportgen.training_history import load_history
+from reportgen.warm_imports import WarmImports
 
 
 def read_notes(path: str | Path) -> str:
@@ -139,8 +140,13 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     lap("load")
     opts.batch_size = opts.batch_size or choose_batch_size(tap, spec, device, num_samples=len(source.samples),
                                                            workers=opts.workers or 4, amp=opts.amp)
-    collected = collect_outputs(tap, source, spec, device=device, batch_size=opts.batch_size,
-                                workers=opts.workers, quiet=opts.quiet, world=world, amp=opts.amp)
+    warm = WarmImports(with_umap=opts.projection == "umap")
+    try:
+        collected = collect_outputs(tap, source, spec, device=device, batch_size=opts.batch_size,
+                                    workers=opts.workers, quiet=opts.quiet, world=world, amp=opts.amp,
+                                    after_fork=warm.start if world is None or world.is_main else None)
+    finally:
+        warm.done()
     lap("decode + forward")
     if world is not None and not world.is_main:
         return None  # rank 0 has every row now and writes the one report
