@@ -197,7 +197,8 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
                 notes=notes, notes_path=str(opts.notes) if opts.notes else None,
                 history=history, history_path=str(opts.history) if opts.history else None, baseline=baseline,
             )
-            ctx.provenance.update(batch_size=opts.batch_size, amp=opts.amp)  # both change the last digits
+            # all three change the numbers' last digits
+            ctx.provenance.update(batch_size=opts.batch_size, amp=opts.amp, forward_threads=collected.forward_threads)
             sections = run_all(collected, ctx, quiet=opts.quiet,
                                pending={"projection": projection_job, "pixel_projection": pixel_job})
         except BaseException:
