@@ -6,7 +6,7 @@ import json
 import math
 import os
 import tempfile
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib.resources import files
 from pathlib import Path
 
@@ -72,11 +72,26 @@ def _deep_merge(into: dict, extra: dict) -> None:
 
 
 def dumps_json(report: dict) -> str:
-    """Strict JSON: a NaN or inf that slipped through an analysis becomes null rather than invalid JSON."""
+    """Strict JSON with one line per top-level key and per row of a top-level list, so a diff of two reports
+    shows which sample or finding changed. Each line comes from json's C encoder (its indent= runs in Python:
+    0.36 s for a 10,000-sample report, against 0.1 s). A NaN or inf that slipped through an analysis becomes
+    null rather than invalid JSON."""
     try:
-        return json.dumps(report, indent=1, allow_nan=False, ensure_ascii=False)
+        return _json_lines(report)
     except ValueError:
-        return json.dumps(_finite_or_none(report), indent=1, allow_nan=False, ensure_ascii=False)
+        return _json_lines(_finite_or_none(report))
+
+
+def _json_lines(report: dict) -> str:
+    encode = partial(json.dumps, allow_nan=False, ensure_ascii=False)
+    fields = []
+    for key, value in report.items():
+        if isinstance(value, list) and value:
+            value_text = "[\n  " + ",\n  ".join(encode(row) for row in value) + "\n ]"
+        else:
+            value_text = encode(value)
+        fields.append(f" {encode(str(key))}: {value_text}")
+    return "{\n" + ",\n".join(fields) + "\n}\n"
 
 
 def _finite_or_none(value):
