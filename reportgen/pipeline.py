@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,6 +90,20 @@ def timed(seconds: dict[str, float], name: str, function, *args, **kwargs):
         seconds[name] = round(time.perf_counter() - started, 3)
 
 
+@contextmanager
+def fit_pool(parallel: bool):
+    """The threads the two UMAP fits run on (two beside the analyses, or one). Leaving normally waits for the
+    fits; leaving on an exception (Ctrl-C, a crash) does not: a fit thread caught in an import can wait for ever
+    on a lock the interrupted main thread held, and the command exits without joining it."""
+    pool = ThreadPoolExecutor(max_workers=2 if parallel else 1, thread_name_prefix="reportgen-fit")
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -159,7 +174,6 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     # GB at 60k with both fits in parallel, 2.14 GB with the fits in series beside the analyses; 1.88 GB one
     # thing at a time, bench/harness.py): there the fits run one after another, before the analyses.
     parallel = collected.n <= PARALLEL_FITS_UP_TO
-    fits = ThreadPoolExecutor(max_workers=2 if parallel else 1, thread_name_prefix="reportgen-fit")
     background: dict[str, float] = {}
     neighbours = shared_neighbours(embeddings, max(opts.neighbours, 15), device=device, seed=opts.seed)
     lap("neighbours")
@@ -170,43 +184,36 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     #   UMAP turns those into a different layout. A limit that began while a fit was running (as it once
     #   did) made the coordinates depend on timing; one setting for every fit and analysis, in both modes,
     #   keeps them a function of the inputs and the seed.
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=1), fit_pool(parallel) as fits:
         # the embedding's layout is the longest job and the page's main picture: it goes first
         projection_job = fits.submit(timed, background, "projection", project, embeddings, opts.projection,
                                      seed=opts.seed, neighbours=neighbours)
         pixel_job = fits.submit(timed, background, "raw-pixel projection", pixel_projection, collected.pixels,
                                 opts.projection, seed=opts.seed, device=device)
-        try:
-            if not parallel:
-                wait([projection_job, pixel_job])
-            baseline = None
-            if old is not None:
-                baseline = run_baseline(old, source, spec, collected, device=device, opts=opts)
-                lap("baseline")
-            ctx = Context(
-                top_k=opts.top_k, seed=opts.seed, neighbours=neighbours, input_spec=spec,
-                neighbour_count=opts.neighbours, saliency_samples=opts.saliency_samples, cam_layer=opts.cam_layer,
-                provenance=provenance(source, seed=opts.seed, device=str(device), command=opts.command),
-                timings=timings,
-                model_info={"path": str(loaded.path), "format": loaded.format, "sha256": loaded.sha256,
-                            "arch": loaded.arch,
-                            "input": f"{spec.channels}x{spec.size[0]}x{spec.size[1]}, mean {list(spec.mean)}, "
-                                     f"std {list(spec.std)} ({spec.source})"},
-                model=loaded.module, model_format=loaded.format, device=device,
-                load_inputs=input_loader(source, spec, collected, device),
-                notes=notes, notes_path=str(opts.notes) if opts.notes else None,
-                history=history, history_path=str(opts.history) if opts.history else None, baseline=baseline,
-            )
-            # all three change the numbers' last digits
-            ctx.provenance.update(batch_size=opts.batch_size, amp=opts.amp, forward_threads=collected.forward_threads)
-            sections = run_all(collected, ctx, quiet=opts.quiet,
-                               pending={"projection": projection_job, "pixel_projection": pixel_job})
-        except BaseException:
-            # Ctrl-C (or a crash) must not wait for a fit to end: a fit thread caught in an import can wait
-            # forever on a lock the interrupted main thread held. The command exits without joining it.
-            fits.shutdown(wait=False, cancel_futures=True)
-            raise
-        fits.shutdown()
+        if not parallel:
+            wait([projection_job, pixel_job])
+        baseline = None
+        if old is not None:
+            baseline = run_baseline(old, source, spec, collected, device=device, opts=opts)
+            lap("baseline")
+        ctx = Context(
+            top_k=opts.top_k, seed=opts.seed, neighbours=neighbours, input_spec=spec,
+            neighbour_count=opts.neighbours, saliency_samples=opts.saliency_samples, cam_layer=opts.cam_layer,
+            provenance=provenance(source, seed=opts.seed, device=str(device), command=opts.command),
+            timings=timings,
+            model_info={"path": str(loaded.path), "format": loaded.format, "sha256": loaded.sha256,
+                        "arch": loaded.arch,
+                        "input": f"{spec.channels}x{spec.size[0]}x{spec.size[1]}, mean {list(spec.mean)}, "
+                                 f"std {list(spec.std)} ({spec.source})"},
+            model=loaded.module, model_format=loaded.format, device=device,
+            load_inputs=input_loader(source, spec, collected, device),
+            notes=notes, notes_path=str(opts.notes) if opts.notes else None,
+            history=history, history_path=str(opts.history) if opts.history else None, baseline=baseline,
+        )
+        # all three change the numbers' last digits
+        ctx.provenance.update(batch_size=opts.batch_size, amp=opts.amp, forward_threads=collected.forward_threads)
+        sections = run_all(collected, ctx, quiet=opts.quiet,
+                           pending={"projection": projection_job, "pixel_projection": pixel_job})
     lap("projections + analyses")
     title = opts.title or f"reportgen: {loaded.path.name} on {source.root.name or source.root}"
     report = report_json(sections, base={"schema_version": 1, "title": title, "report_html": output.name})

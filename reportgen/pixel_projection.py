@@ -1,8 +1,8 @@
 """The raw-pixel picture beside the model's: the pixels' principal components, their kNN graph and a 2-D
 projection made the same way as the embedding's (seeds 000 and 004).
 
-The pipeline starts it on a background thread as soon as the collect pass ends (it needs nothing else), so it
-runs beside the embedding's neighbours, projection and the analyses; raw_vs_model reads the result.
+The pipeline runs it on a thread of its own beside the embedding's projection and the analyses (pipeline.py);
+raw_vs_model reads the result, or computes it when called on its own.
 """
 
 from __future__ import annotations
