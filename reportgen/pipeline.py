@@ -31,6 +31,7 @@ from reportgen.provenance import provenance
 from reportgen.render import check_writable, dumps_json, render_html, report_json, write_atomic
 from reportgen.sample_payload import sample_payload
 from reportgen.section import Context
+from reportgen.thread_priority import run_yielding
 from reportgen.training_history import load_history
 from reportgen.warm_imports import WarmImports
 
@@ -188,8 +189,10 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
         # the embedding's layout is the longest job and the page's main picture: it goes first
         projection_job = fits.submit(timed, background, "projection", project, embeddings, opts.projection,
                                      seed=opts.seed, neighbours=neighbours)
-        pixel_job = fits.submit(timed, background, "raw-pixel projection", pixel_projection, collected.pixels,
-                                opts.projection, seed=opts.seed, device=device)
+        # the raw-pixel fit yields the CPU to the other two jobs (thread_priority.py); in series, where it runs
+        # last and alone, its lower priority changes nothing
+        pixel_job = fits.submit(timed, background, "raw-pixel projection", run_yielding, pixel_projection,
+                                collected.pixels, opts.projection, seed=opts.seed, device=device)
         if not parallel:
             wait([projection_job, pixel_job])
         baseline = None
