@@ -1,6 +1,6 @@
 """What fewer UMAP epochs cost in picture quality, on a real model's embeddings and on raw pixels.
 
-    .venv/bin/python bench/bench_umap_epochs.py [--n 10000] [--epochs 100 200 500]
+    .venv/bin/python bench/bench_umap_epochs.py [--n 10000] [--epochs 100 150 200 500]
 
 Runs the benchmark data (bench/make_data.py) through the collect pass once, then fits UMAP on the embeddings and
 on the reduced pixels at each epoch count (seeded, one thread, the shared kNN graph as in a report) and prints
@@ -56,7 +56,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000)
-    parser.add_argument("--epochs", type=int, nargs="+", default=[100, 200, 500])
+    parser.add_argument("--epochs", type=int, nargs="+", default=[100, 150, 200, 500])
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "reportgen-bench")
     args = parser.parse_args()
     collected = collected_for(args.n, args.workdir)
