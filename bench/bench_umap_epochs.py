@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "reportgen-bench")
     args = parser.parse_args()
     collected = collected_for(args.n, args.workdir)
-    spaces = {"embedding": collected.embeddings, "raw pixels (PCA 50)": reduced_pixels(collected.pixels, 0)}
+    spaces = {"embedding": collected.embeddings, "raw pixels (PCA 50)": reduced_pixels(collected.pixels, 0)[0]}
     project(spaces["embedding"][:300], "umap")  # load the numba kernels before timing anything
     print(f"N = {collected.n}; trust = trustworthiness k={K}; kept = share of the {K} nearest neighbours kept in 2-D;"
           " 2-D acc = kNN label accuracy in 2-D")

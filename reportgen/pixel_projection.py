@@ -23,6 +23,15 @@ KNN = 15
 RAW_UMAP_EPOCHS = ((5000, 100), (2000, 200))
 
 
+# Above this many samples the PCA is fitted on a seeded subset of this many and applied to every sample in
+# chunks. At N = 60,000 the full fit held two float copies of all pixels (the report's memory rose by 425 MB
+# while it ran) and took 3.3 s on one thread; fitted on 10,000 rows it takes 0.5 s and ~100 MB, the two 50-dimensional
+# subspaces' principal-angle cosines are 0.984 at least (0.9987 on average; 0.998 at least for the first ten
+# components), and the 10-NN label accuracy in them is 0.9954 against 0.9955.
+PCA_FIT_ROWS = 10_000
+TRANSFORM_CHUNK = 8192
+
+
 @dataclass
 class PixelProjection:
     projection: Projection
@@ -30,18 +39,33 @@ class PixelProjection:
     dims: int  # principal components kept
     n_pixels: int  # pixel values per sample before the PCA
     seconds: float
+    pca_rows: int = 0  # samples the PCA was fitted on (all of them up to PCA_FIT_ROWS; 0 = no PCA)
 
 
-def reduced_pixels(pixels: np.ndarray, seed: int) -> np.ndarray:
-    """(N, P) uint8 -> (N, <=50) float32 principal components of the pixel values in [0, 1]."""
+def _unit(pixels: np.ndarray) -> np.ndarray:
+    data = pixels.astype(np.float32)
+    data /= 255.0  # in place: one float copy, not two
+    return data
+
+
+def reduced_pixels(pixels: np.ndarray, seed: int) -> tuple[np.ndarray, int]:
+    """(N, P) uint8 -> ((N, <=50) float32 principal components of the pixel values in [0, 1], the number of
+    samples the PCA was fitted on)."""
     from sklearn.decomposition import PCA
 
-    data = pixels.astype(np.float32)
-    data /= 255.0  # in place: at 60k samples each copy is 246 MB, and this job runs beside the analyses
-    dims = min(PIXEL_PCA_DIMS, data.shape[1], max(1, data.shape[0] - 1))
-    if dims >= data.shape[1]:
-        return data
-    return PCA(n_components=dims, random_state=seed, svd_solver="randomized").fit_transform(data).astype(np.float32)
+    n, width = pixels.shape
+    dims = min(PIXEL_PCA_DIMS, width, max(1, n - 1))
+    if dims >= width:
+        return _unit(pixels), 0
+    pca = PCA(n_components=dims, random_state=seed, svd_solver="randomized")
+    if n <= PCA_FIT_ROWS:
+        return pca.fit_transform(_unit(pixels)).astype(np.float32), n
+    rows = np.sort(np.random.default_rng(seed).choice(n, PCA_FIT_ROWS, replace=False))
+    pca.fit(_unit(pixels[rows]))
+    reduced = np.empty((n, dims), np.float32)
+    for start in range(0, n, TRANSFORM_CHUNK):
+        reduced[start:start + TRANSFORM_CHUNK] = pca.transform(_unit(pixels[start:start + TRANSFORM_CHUNK]))
+    return reduced, PCA_FIT_ROWS
 
 
 def project_pixels(pixels: np.ndarray, method: str, seed: int, knn: Neighbours) -> Projection:
@@ -57,8 +81,8 @@ def project_pixels(pixels: np.ndarray, method: str, seed: int, knn: Neighbours) 
 def pixel_projection(pixels: np.ndarray, method: str, *, seed: int = 0, device="cpu") -> PixelProjection:
     """PCA, kNN graph (the embedding's policy: exact where fast, NN-descent for big N on CPU) and projection."""
     started = time.perf_counter()
-    reduced = reduced_pixels(pixels, seed)
+    reduced, pca_rows = reduced_pixels(pixels, seed)
     knn = shared_neighbours(reduced, KNN, device=device, seed=seed)
     projection = project_pixels(reduced, method, seed, knn)
     return PixelProjection(projection, knn, int(reduced.shape[1]), int(pixels.shape[1]),
-                           time.perf_counter() - started)
+                           time.perf_counter() - started, pca_rows)

@@ -44,3 +44,32 @@ def test_section_scores_both_spaces_and_the_embedding_wins_over_noise_pixels():
         assert [t["meta"]["class_index"] for t in panel["figure"]["data"]] == [0, 1, 2]
         assert sorted(i for t in panel["figure"]["data"] for i in t["customdata"]) == list(range(120))
     dumps_json(report_json([section], base={}))
+
+
+def test_a_big_set_fits_its_pca_on_a_seeded_subset_and_says_so(monkeypatch):
+    from sklearn.decomposition import PCA
+
+    from reportgen import pixel_projection
+
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, (400, 64), dtype=np.uint8)
+    full, rows = pixel_projection.reduced_pixels(pixels, seed=2)  # at or under PCA_FIT_ROWS: every row
+    assert rows == 400 and full.shape == (400, 50) and full.dtype == np.float32
+    direct = PCA(50, random_state=2, svd_solver="randomized").fit_transform(pixels.astype(np.float32) / 255)
+    np.testing.assert_array_equal(full, direct.astype(np.float32))
+
+    monkeypatch.setattr(pixel_projection, "PCA_FIT_ROWS", 100)
+    monkeypatch.setattr(pixel_projection, "TRANSFORM_CHUNK", 64)  # several chunks, the last one short
+    reduced, rows = pixel_projection.reduced_pixels(pixels, seed=2)
+    assert rows == 100 and reduced.shape == (400, 50)
+    subset = np.sort(np.random.default_rng(2).choice(400, 100, replace=False))
+    pca = PCA(50, random_state=2, svd_solver="randomized").fit(pixels[subset].astype(np.float32) / 255)
+    np.testing.assert_allclose(reduced, pca.transform(pixels.astype(np.float32) / 255), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(reduced, pixel_projection.reduced_pixels(pixels, seed=2)[0])  # seeded
+
+    collected = make_collected(400, 3, seed=5)
+    ctx = Context(projection=project(collected.embeddings, "pca"),
+                  neighbours=nearest_neighbours(collected.embeddings, 15), seed=0)
+    section = raw_vs_model.run(collected, ctx)
+    assert section.json["raw_vs_model"]["raw_input"].endswith("fitted on a seeded subset of 100 samples")
+    assert section.data["pca_rows"] == 100

@@ -43,11 +43,14 @@ def run(collected, ctx) -> Section:
         {"key": "model", "title": f"Model embedding ({method.upper()})", "scores": model_scores,
          "note": ctx.projection.note, "figure": projection_figure(model_coords, collected)},
     ]
-    data = {"panels": panels, "k": SEPARATION_K, "pixel_dims": pixels.dims,
+    # a big set's PCA is fitted on a seeded subset (pixel_projection.PCA_FIT_ROWS): say so where it is
+    fitted_on = pixels.pca_rows if 0 < pixels.pca_rows < collected.n else None
+    data = {"panels": panels, "k": SEPARATION_K, "pixel_dims": pixels.dims, "pca_rows": fitted_on,
             "n_pixels": pixels.n_pixels, "seconds": seconds, "method": raw.method}
+    subset = f", fitted on a seeded subset of {fitted_on} samples" if fitted_on else ""
     json = {"raw_vs_model": {
         "method": raw.method, "seed": ctx.seed, "knn_k": SEPARATION_K,
-        "raw_input": f"{pixels.n_pixels} pixel values in [0, 1], PCA to {pixels.dims} dimensions",
+        "raw_input": f"{pixels.n_pixels} pixel values in [0, 1], PCA to {pixels.dims} dimensions{subset}",
         "scores": {"raw": raw_scores, "model": model_scores},
         "raw_coordinates": [rounded(row) for row in raw.coords],
         "seconds": round(seconds, 3),
