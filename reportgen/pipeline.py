@@ -43,7 +43,7 @@ def read_notes(path: str | Path) -> str:
         raise ReportgenError(f"{path}: cannot read the --notes file ({getattr(exc, 'strerror', None) or exc})") from exc
 
 
-PARALLEL_FITS_UP_TO = 20_000
+FITS_BESIDE_ANALYSES_UP_TO = 20_000
 
 
 @dataclass
@@ -92,11 +92,11 @@ def timed(seconds: dict[str, float], name: str, function, *args, **kwargs):
 
 
 @contextmanager
-def fit_pool(parallel: bool):
-    """The threads the two UMAP fits run on (two beside the analyses, or one). Leaving normally waits for the
-    fits; leaving on an exception (Ctrl-C, a crash) does not: a fit thread caught in an import can wait for ever
-    on a lock the interrupted main thread held, and the command exits without joining it."""
-    pool = ThreadPoolExecutor(max_workers=2 if parallel else 1, thread_name_prefix="reportgen-fit")
+def fit_pool():
+    """The two threads the two UMAP fits run on. Leaving normally waits for the fits; leaving on an exception
+    (Ctrl-C, a crash) does not: a fit thread caught in an import can wait for ever on a lock the interrupted
+    main thread held, and the command exits without joining it."""
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reportgen-fit")
     try:
         yield pool
     except BaseException:
@@ -169,12 +169,12 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     if opts.export_projector:
         write_projector(collected, Path(opts.export_projector))
     embeddings = collected.embeddings
-    # The two UMAP fits are single-threaded (seeded UMAP is) and their numba kernels release the GIL: run them
-    # on two threads beside the analyses instead of one after another (see run_all).
-    # Above PARALLEL_FITS_UP_TO samples, the fits' working sets beside the analyses' broke the 2 GB budget (2.18
-    # GB at 60k with both fits in parallel, 2.14 GB with the fits in series beside the analyses; 1.88 GB one
-    # thing at a time, bench/harness.py): there the fits run one after another, before the analyses.
-    parallel = collected.n <= PARALLEL_FITS_UP_TO
+    # The two UMAP fits are single-threaded (seeded UMAP is) and their numba kernels release the GIL: they run
+    # on two threads, beside the analyses (see run_all). Above FITS_BESIDE_ANALYSES_UP_TO samples the fits' and
+    # the analyses' working sets together broke the 2 GB budget (2.18 GB at 60k, bench/harness.py), so there
+    # the analyses wait for both fits. At 60k the two fits in parallel peak at 1.61 GB; one after another they
+    # peaked at 1.52 GB and took 11 s longer, each leaving a core idle.
+    beside_analyses = collected.n <= FITS_BESIDE_ANALYSES_UP_TO
     background: dict[str, float] = {}
     neighbours = shared_neighbours(embeddings, max(opts.neighbours, 15), device=device, seed=opts.seed)
     lap("neighbours")
@@ -185,15 +185,14 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     #   UMAP turns those into a different layout. A limit that began while a fit was running (as it once
     #   did) made the coordinates depend on timing; one setting for every fit and analysis, in both modes,
     #   keeps them a function of the inputs and the seed.
-    with threadpool_limits(limits=1), fit_pool(parallel) as fits:
+    with threadpool_limits(limits=1), fit_pool() as fits:
         # the embedding's layout is the longest job and the page's main picture: it goes first
         projection_job = fits.submit(timed, background, "projection", project, embeddings, opts.projection,
                                      seed=opts.seed, neighbours=neighbours)
-        # the raw-pixel fit yields the CPU to the other two jobs (thread_priority.py); in series, where it runs
-        # last and alone, its lower priority changes nothing
+        # the raw-pixel fit yields the CPU to the other two jobs (thread_priority.py)
         pixel_job = fits.submit(timed, background, "raw-pixel projection", run_yielding, pixel_projection,
                                 collected.pixels, opts.projection, seed=opts.seed, device=device)
-        if not parallel:
+        if not beside_analyses:
             wait([projection_job, pixel_job])
         baseline = None
         if old is not None:

@@ -73,17 +73,17 @@ def test_umap_kernels_release_the_gil_and_threaded_fits_equal_sequential_ones():
     assert all(np.array_equal(a, b) for a, b in zip(alone, together))
 
 
-def test_a_report_with_its_fits_in_series_equals_one_with_them_in_parallel(model_files, image_tree, tmp_path,
-                                                                            monkeypatch):
+def test_a_report_with_its_fits_before_the_analyses_equals_one_with_them_beside(model_files, image_tree, tmp_path,
+                                                                                 monkeypatch):
     from reportgen import pipeline
 
     def run(name):
         return pipeline.build_report(model_files["pt2"], image_tree, tmp_path / f"{name}.html", quiet=True,
                                      projection="umap", workers=0, saliency_samples=4).report
 
-    parallel = run("parallel")
-    monkeypatch.setattr(pipeline, "PARALLEL_FITS_UP_TO", 0)  # as above 20,000 samples
-    series = run("series")
+    beside = run("beside")
+    monkeypatch.setattr(pipeline, "FITS_BESIDE_ANALYSES_UP_TO", 0)  # as above 20,000 samples
+    before = run("before")
     volatile = {"timings", "background_seconds", "section_seconds", "provenance", "report_html"}
 
     def comparable(report):
@@ -91,8 +91,8 @@ def test_a_report_with_its_fits_in_series_equals_one_with_them_in_parallel(model
         kept["raw_vs_model"] = {k: v for k, v in kept["raw_vs_model"].items() if k != "seconds"}
         return kept
 
-    assert parallel["projection"]["method"] == "umap" and parallel["background_seconds"]
-    assert comparable(parallel) == comparable(series)
+    assert beside["projection"]["method"] == "umap" and beside["background_seconds"]
+    assert comparable(beside) == comparable(before)
 
 
 def test_every_fit_runs_under_the_one_thread_limit_in_both_modes(model_files, image_tree, tmp_path, monkeypatch):
@@ -112,9 +112,9 @@ def test_every_fit_runs_under_the_one_thread_limit_in_both_modes(model_files, im
 
     monkeypatch.setattr(pipeline, "project", recording(pipeline.project))
     monkeypatch.setattr(pipeline, "pixel_projection", recording(pipeline.pixel_projection))
-    for parallel_up_to in (10**9, 0):
-        monkeypatch.setattr(pipeline, "PARALLEL_FITS_UP_TO", parallel_up_to)
-        pipeline.build_report(model_files["pt2"], image_tree, tmp_path / f"r{parallel_up_to}.html", quiet=True,
+    for beside_up_to in (10**9, 0):
+        monkeypatch.setattr(pipeline, "FITS_BESIDE_ANALYSES_UP_TO", beside_up_to)
+        pipeline.build_report(model_files["pt2"], image_tree, tmp_path / f"r{beside_up_to}.html", quiet=True,
                               projection="pca", workers=0, saliency_samples=0)
     assert len(seen) == 4 and all(threads == {"blas": 1} for threads in seen), seen
 
@@ -161,3 +161,35 @@ def test_the_raw_pixel_fit_yields_the_cpu_and_the_embedding_fit_does_not(model_f
     assert nice() == before
     assert seen["embedding"] == before
     assert seen["pixels"] == min(19, before + YIELDING_NICE)
+
+
+def test_above_the_threshold_both_fits_run_together_and_the_analyses_wait_for_them(model_files, image_tree,
+                                                                                   tmp_path, monkeypatch):
+    # Memory: above FITS_BESIDE_ANALYSES_UP_TO the analyses' working sets must not meet the fits'. Speed: the two
+    # single-threaded fits still share the two cores rather than leave one idle in turn.
+    import threading
+
+    from reportgen import pipeline
+
+    both_fitting = threading.Barrier(2, timeout=60)  # breaks (an error) unless both fits run at once
+
+    def meeting(function):
+        def wrapper(*args, **kwargs):
+            both_fitting.wait()
+            return function(*args, **kwargs)
+        return wrapper
+
+    seen = {}
+
+    def recording_run_all(collected, ctx, *, quiet, pending):
+        seen["fits done"] = all(job.done() for job in pending.values())
+        return run_all(collected, ctx, quiet=quiet, pending=pending)
+
+    monkeypatch.setattr(pipeline, "FITS_BESIDE_ANALYSES_UP_TO", 0)
+    monkeypatch.setattr(pipeline, "project", meeting(pipeline.project))
+    monkeypatch.setattr(pipeline, "pixel_projection", meeting(pipeline.pixel_projection))
+    monkeypatch.setattr(pipeline, "run_all", recording_run_all)
+    result = pipeline.build_report(model_files["pt2"], image_tree, tmp_path / "r.html", quiet=True,
+                                   projection="pca", workers=0, saliency_samples=0)
+    assert seen["fits done"] is True
+    assert not result.report["section_errors"]
