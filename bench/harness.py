@@ -67,7 +67,7 @@ def bench(n: int, workdir: Path, workers: int, extra: list[str], cold_cache: boo
     size = out.stat().st_size
     return {"n": report["n_samples"], "bare": bare_wall, "bare_rss": bare_rss, "wall": wall, "rss": rss,
             "timings": report["timings"], "background": report.get("background_seconds", {}),
-            "saliency": report["section_seconds"].get("saliency", 0.0), "bytes": size,
+            "sections": report["section_seconds"], "waits": report.get("section_wait_seconds", {}), "bytes": size,
             "open": page_open_seconds(out) if page else None}
 
 
@@ -84,16 +84,26 @@ def bench_rounds(n: int, args) -> dict:
 
 
 def print_table(row: dict, label: str) -> None:
+    """Stages in order (they add up to the whole report), then what ran at the same time inside "projections +
+    analyses": its rows overlap, so their shares of the whole add up to more than that stage's."""
     t = row["timings"]
     staged = sum(t.values())
+    share = lambda seconds: f"{seconds / row['wall']:.0%}"  # noqa: E731
+    indent = "&nbsp;&nbsp;"
     print(f"\n## N = {row['n']} {label}")
     print("| stage | seconds | share |\n|---|---|---|")
     for stage, seconds in t.items():
-        print(f"| {stage} | {seconds:.2f} | {seconds / row['wall']:.0%} |")
-    print(f"| start-up, imports, writing | {row['wall'] - staged:.2f} | {(row['wall'] - staged) / row['wall']:.0%} |")
+        print(f"| {stage} | {seconds:.2f} | {share(seconds)} |")
+    print(f"| start-up, imports, writing | {row['wall'] - staged:.2f} | {share(row['wall'] - staged)} |")
     for job, seconds in row["background"].items():
-        print(f"| &nbsp;&nbsp;on another thread during \"projections + analyses\": {job} | {seconds:.2f} | |")
-    print(f"| &nbsp;&nbsp;of the analyses: saliency and Grad-CAM | {row['saliency']:.2f} | |")
+        print(f"| {indent}during \"projections + analyses\", on another thread: {job} | {seconds:.2f} | "
+              f"{share(seconds)} |")
+    own, waited = sum(row["sections"].values()), sum(row["waits"].values())
+    main = f"{indent}during \"projections + analyses\", on the main thread"
+    print(f"| {main}: the analyses' own work | {own:.2f} | {share(own)} |")
+    saliency = row["sections"].get("saliency", 0.0)
+    print(f"| {indent}{indent}of which saliency and Grad-CAM | {saliency:.2f} | {share(saliency)} |")
+    print(f"| {main}: waiting for the fits | {waited:.2f} | {share(waited)} |")
     print(f"| **whole report** | **{row['wall']:.2f}** | |")
     print(f"| bare decode + forward (same data, same run) | {row['bare']:.2f} | |")
     rounds = row.get("ratios")

@@ -225,7 +225,8 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     write_atomic(output, html)
     report["timings"] = timings
     report["background_seconds"] = background  # the fits that ran during "projections + analyses"
-    report["section_seconds"] = ctx.section_seconds
+    report["section_seconds"] = ctx.section_seconds  # each analysis's own work
+    report["section_wait_seconds"] = ctx.section_wait_seconds  # and its wait for a fit on another thread
     json_out = Path(json_path) if json_path else None
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)

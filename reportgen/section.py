@@ -33,7 +33,8 @@ class Context:
     cam_layer: str | None = None  # --cam-layer: the layer Grad-CAM reads (default: the last convolution)
     provenance: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-    section_seconds: dict[str, float] = field(default_factory=dict)  # per analysis, for the bench and the JSON
+    section_seconds: dict[str, float] = field(default_factory=dict)  # per analysis, its own work (no waiting)
+    section_wait_seconds: dict[str, float] = field(default_factory=dict)  # per analysis, waiting for a fit
     input_spec: Any = None
     model_info: dict[str, Any] = field(default_factory=dict)
     # For the few analyses that need gradients: the model (eval mode, on `device`; a torch.nn.Module,

@@ -42,6 +42,25 @@ def test_an_analysis_that_waits_runs_after_the_others_and_sections_keep_registry
     assert sections[0].data["coords"] == "the projection"
 
 
+def test_an_analysis_is_timed_for_its_own_work_and_its_wait_for_a_fit_apart():
+    import threading
+    import time
+
+    pending = Future()
+    threading.Timer(0.3, pending.set_result, args=("the projection",)).start()
+
+    def quick(collected, ctx):
+        return Section("waits", "W", "_x.html")
+
+    waits = SimpleNamespace(ID="waits", TITLE="W", WAITS_FOR=("projection",), run=quick)
+    ctx = Context()
+    started = time.perf_counter()
+    run_all(None, ctx, quiet=True, pending={"projection": pending}, modules=[waits])
+    assert time.perf_counter() - started >= 0.29
+    assert ctx.section_wait_seconds["waits"] >= 0.29
+    assert ctx.section_seconds["waits"] < 0.1
+
+
 def test_a_failed_fit_becomes_an_error_box_in_each_analysis_that_needed_it():
     failed = Future()
     failed.set_exception(RuntimeError("layout diverged"))
@@ -84,7 +103,7 @@ def test_a_report_with_its_fits_before_the_analyses_equals_one_with_them_beside(
     beside = run("beside")
     monkeypatch.setattr(pipeline, "FITS_BESIDE_ANALYSES_UP_TO", 0)  # as above 20,000 samples
     before = run("before")
-    volatile = {"timings", "background_seconds", "section_seconds", "provenance", "report_html"}
+    volatile = {"timings", "background_seconds", "section_seconds", "section_wait_seconds", "provenance", "report_html"}
 
     def comparable(report):
         kept = {k: v for k, v in report.items() if k not in volatile}

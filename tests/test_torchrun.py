@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-VOLATILE = {"provenance", "timings", "background_seconds", "section_seconds", "title", "report_html"}
+VOLATILE = {"provenance", "timings", "background_seconds", "section_seconds", "section_wait_seconds", "title",
+            "report_html"}
 
 
 def comparable(report):

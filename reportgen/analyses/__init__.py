@@ -34,17 +34,24 @@ def run_all(collected, ctx, *, quiet: bool = False, pending: dict[str, Future] |
     bar = progress(total=len(modules), desc="analyses", unit="section", quiet=quiet)
     for module in [m for m in modules if not waits(m)] + [m for m in modules if waits(m)]:
         started = time.perf_counter()
+        waited = 0.0  # kept apart from the analysis's own seconds: waiting is the fits' time, not its own
         try:
             for name in getattr(module, "WAITS_FOR", ()):
                 if name in pending:
                     bar.set_postfix_str(f"waiting for the {name.replace('_', ' ')}")
-                    setattr(ctx, name, pending[name].result())  # a failed fit raises here: an error box
+                    wait_started = time.perf_counter()
+                    try:
+                        setattr(ctx, name, pending[name].result())  # a failed fit raises here: an error box
+                    finally:
+                        waited += time.perf_counter() - wait_started
             done[module.ID] = module.run(collected, ctx)
         except Exception as exc:  # noqa: BLE001 - isolate each analysis
             done[module.ID] = Section(id=module.ID, title=module.TITLE, template="_error.html",
                                       error=f"{type(exc).__name__}: {exc}",
                                       data={"trace": traceback.format_exc(limit=3)})
-        ctx.section_seconds[module.ID] = round(time.perf_counter() - started, 3)
+        ctx.section_seconds[module.ID] = round(time.perf_counter() - started - waited, 3)
+        if waited:
+            ctx.section_wait_seconds[module.ID] = round(waited, 3)
         bar.set_postfix_str("")
         bar.update(1)
     bar.close()
