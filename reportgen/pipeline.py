@@ -31,7 +31,6 @@ from reportgen.provenance import provenance
 from reportgen.render import check_writable, dumps_json, render_html, report_json, write_atomic
 from reportgen.sample_payload import sample_payload
 from reportgen.section import Context
-from reportgen.thread_priority import run_yielding
 from reportgen.training_history import load_history
 from reportgen.warm_imports import WarmImports
 
@@ -186,12 +185,10 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     #   did) made the coordinates depend on timing; one setting for every fit and analysis, in both modes,
     #   keeps them a function of the inputs and the seed.
     with threadpool_limits(limits=1), fit_pool() as fits:
-        # the embedding's layout is the longest job and the page's main picture: it goes first
         projection_job = fits.submit(timed, background, "projection", project, embeddings, opts.projection,
                                      seed=opts.seed, neighbours=neighbours)
-        # the raw-pixel fit yields the CPU to the other two jobs (thread_priority.py)
-        pixel_job = fits.submit(timed, background, "raw-pixel projection", run_yielding, pixel_projection,
-                                collected.pixels, opts.projection, seed=opts.seed, device=device)
+        pixel_job = fits.submit(timed, background, "raw-pixel projection", pixel_projection, collected.pixels,
+                                opts.projection, seed=opts.seed, device=device)
         if not beside_analyses:
             wait([projection_job, pixel_job])
         baseline = None

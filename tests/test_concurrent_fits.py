@@ -8,14 +8,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import SimpleNamespace
 
 import numpy as np
-import pytest
 
 from reportgen.analyses import REGISTRY, run_all
 from reportgen.neighbours import nearest_neighbours
 from reportgen.numba_cache import import_cached
 from reportgen.projection import project
 from reportgen.section import Context, Section
-from reportgen.thread_priority import YIELDING_NICE
 
 PENDABLE = ("projection", "pixel_projection")
 
@@ -149,37 +147,6 @@ def test_import_cached_gives_every_thread_the_whole_module():
             "print(hasattr(import_cached('umap'), 'UMAP'))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert done.stdout.strip() == "True", done.stderr[-2000:]
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values are Linux's")
-def test_the_raw_pixel_fit_yields_the_cpu_and_the_embedding_fit_does_not(model_files, image_tree, tmp_path,
-                                                                         monkeypatch):
-    # The stage ends when the embedding's fit does: the raw-pixel fit runs at a lower priority beside it
-    # (thread_priority.py), and the main thread and the embedding's fit keep theirs.
-    import os
-    import threading
-
-    from reportgen import pipeline
-
-    def nice() -> int:
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    seen = {}
-
-    def recording(name, function):
-        def wrapper(*args, **kwargs):
-            seen[name] = nice()
-            return function(*args, **kwargs)
-        return wrapper
-
-    monkeypatch.setattr(pipeline, "project", recording("embedding", pipeline.project))
-    monkeypatch.setattr(pipeline, "pixel_projection", recording("pixels", pipeline.pixel_projection))
-    before = nice()
-    pipeline.build_report(model_files["pt2"], image_tree, tmp_path / "r.html", quiet=True, projection="pca",
-                          workers=0, saliency_samples=0)
-    assert nice() == before
-    assert seen["embedding"] == before
-    assert seen["pixels"] == min(19, before + YIELDING_NICE)
 
 
 def test_above_the_threshold_both_fits_run_together_and_the_analyses_wait_for_them(model_files, image_tree,
