@@ -184,6 +184,9 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     #   UMAP turns those into a different layout. A limit that began while a fit was running (as it once
     #   did) made the coordinates depend on timing; one setting for every fit and analysis, in both modes,
     #   keeps them a function of the inputs and the seed.
+    # OpenMP's count is kept per thread, so the fit threads' own torch ops (the raw pixels' kNN graph) keep
+    # torch's default. Limited to one as well, the two fits at 60k took 40-45 s against 35-44 s (two
+    # alternating rounds each).
     with threadpool_limits(limits=1), fit_pool() as fits:
         projection_job = fits.submit(timed, background, "projection", project, embeddings, opts.projection,
                                      seed=opts.seed, neighbours=neighbours)
