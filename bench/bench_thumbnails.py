@@ -1,10 +1,12 @@
-"""How to embed thumbnails: bytes per sample for each format and size, and per-sample strings vs one atlas.
+"""How to embed thumbnails: bytes per sample for each format and size, per-sample strings vs one atlas, and
+WebP's encoding time by effort setting.
 
     .venv/bin/python bench/bench_thumbnails.py
 """
 
 import base64
 import io
+import time
 
 import numpy as np
 from PIL import Image
@@ -50,9 +52,7 @@ if __name__ == "__main__":
     # WebP's `method` trades encoding time for bytes; the collect pass encodes one thumbnail per sample
     print("\nWebP quality 70 by method: milliseconds and bytes per thumbnail (as the collect pass makes them)")
     print("| method | digit 28x28 ms | digit B | photo 48x48 ms | photo B |\n|---|---|---|---|---|")
-    import time
-
-    cases = [[im for im in digit_images()], [im.resize((48, 48), Image.BILINEAR) for im in photo_like()]]
+    cases = [digit_images(), [im.resize((48, 48), Image.BILINEAR) for im in photo_like()]]
     for method in (4, 3, 2, 1, 0):
         cells = []
         for thumbs in cases:

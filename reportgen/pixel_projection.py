@@ -25,9 +25,9 @@ RAW_UMAP_EPOCHS = ((5000, 100), (2000, 200))
 
 # Above this many samples the PCA is fitted on a seeded subset of this many and applied to every sample in
 # chunks. At N = 60,000 the full fit held two float copies of all pixels (the report's memory rose by 425 MB
-# while it ran) and took 3.3 s on one thread; fitted on 10,000 rows it takes 0.5 s and ~100 MB, the two 50-dimensional
-# subspaces' principal-angle cosines are 0.984 at least (0.9987 on average; 0.998 at least for the first ten
-# components), and the 10-NN label accuracy in them is 0.9954 against 0.9955.
+# while it ran) and took 3.3 s on one thread; fitted on 10,000 rows it takes 0.5 s and ~100 MB, the two
+# 50-dimensional subspaces' principal-angle cosines are 0.984 at least (0.9987 on average; 0.998 at least for
+# the first ten components), and the 10-NN label accuracy in them is 0.9954 against 0.9955.
 PCA_FIT_ROWS = 10_000
 TRANSFORM_CHUNK = 8192
 
