@@ -46,14 +46,19 @@ def train_model(root: Path, out: Path, seed: int = 0, limit: int = 3000) -> None
     paths = sorted((root / "train").glob("*/*.png"))[:: max(1, len(list((root / "train").glob("*/*.png"))) // limit)]
     x = torch.stack([torch.from_numpy(np.asarray(Image.open(p), dtype=np.float32) / 255)[None] for p in paths])
     y = torch.tensor([int(p.parent.name) for p in paths])
-    model = BenchCNN()
+    fit_and_export(BenchCNN(), x, y, out, epochs=6, batch=64, seed=seed)
+
+
+def fit_and_export(model: nn.Module, x: torch.Tensor, y: torch.Tensor, out: Path, *, epochs: int, batch: int,
+                   seed: int) -> None:
+    """Adam on shuffled batches, then a torch.export program with a dynamic batch dimension at `out`."""
     optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
     generator = torch.Generator().manual_seed(seed)
-    for _epoch in range(6):
-        order = torch.randperm(len(y), generator=generator)  # paths are sorted by class: shuffle, or learn nothing
-        for start in range(0, len(y), 64):
-            batch = order[start:start + 64]
-            loss = nn.functional.cross_entropy(model(x[batch]), y[batch])
+    for _epoch in range(epochs):
+        order = torch.randperm(len(y), generator=generator)  # samples are sorted by class: shuffle, or learn nothing
+        for start in range(0, len(y), batch):
+            rows = order[start:start + batch]
+            loss = nn.functional.cross_entropy(model(x[rows]), y[rows])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()

@@ -80,8 +80,9 @@ def compare_metrics(old, new) -> dict:
                          "delta": _delta(b["accuracy"], a["accuracy"])},
             "per_class": {c: {m: {"baseline": float(a[m][i]), "new": float(b[m][i]), "delta": float(b[m][i] - a[m][i])}
                               for m in ("precision", "recall", "f1")} for i, c in enumerate(new.classes)},
-            "confusion_matrix_baseline": a["matrix"].tolist(),
-            "confusion_matrix_delta": (b["matrix"] - a["matrix"]).tolist(),
+            # arrays here; analyses/baseline.py writes them (dense, or sparse for many classes)
+            "confusion_matrix_baseline": a["matrix"],
+            "confusion_matrix_delta": b["matrix"] - a["matrix"],
         }
         if name == "all":
             result.update(entry)

@@ -97,6 +97,9 @@ def report_options(func):
                      help="Write TensorBoard Embedding Projector files (tensors, metadata, sprite, config) here."),
         click.option("--notes", type=click.Path(dir_okay=False, path_type=Path),
                      help="A markdown file of your own notes, shown in the report (raw HTML is not rendered)."),
+        click.option("--class-groups", type=click.Path(dir_okay=False, path_type=Path),
+                     help="A CSV of class,group (e.g. CIFAR-100's superclasses): accuracy per group, the group "
+                          "confusion matrix, colour by group."),
         click.option("--history", type=click.Path(path_type=Path),
                      help="Per-epoch training metrics to plot: a CSV (epoch,train_loss,...), a JSON list of rows or "
                           "{metric: [values]}, or a TensorBoard event folder."),

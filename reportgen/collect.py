@@ -10,6 +10,7 @@ import os
 import signal
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -62,8 +63,10 @@ class Collected:
         ok = self.preds == self.labels
         return ok & ~self.nonfinite if self.nonfinite is not None else ok
 
-    @property
+    @cached_property
     def confidence(self) -> np.ndarray:
+        """(N,) top-1 probability. Computed once: an (N, K) reduction, costly at many classes, and read per
+        sample by several analyses."""
         return self.probs.max(axis=1)
 
 

@@ -1,8 +1,8 @@
 """Plotly figure dicts for the analysis sections: data only. templates/analysis_views.js draws them.
 
-Conventions the JS relies on: a trace whose `meta.class_index` is set gets that class's colour from the page
-palette (the same colours as the main projection); a trace with `meta.samples` true carries sample row indices
-in `customdata`, and its points show the hover card and open the sample panel when clicked. Names and texts
+Conventions the JS relies on: a trace with `meta.samples` true carries sample row indices in `customdata`, and
+its points show the hover card and open the sample panel when clicked; with `meta.colour` "label" each point
+gets its class's colour from the page palette (the same colours as the main projection). Names and texts
 are user data: the JS escapes them before Plotly sees them.
 """
 
@@ -19,20 +19,18 @@ def rounded(values, digits: int = 5) -> list:
 
 def class_scatter_traces(x: np.ndarray, y: np.ndarray, labels: np.ndarray, classes: list[str], *,
                          rows: np.ndarray | None = None, marker_size: float = 5) -> list[dict]:
-    """One scattergl trace per class present among `rows` (default all); x, y, labels are (N,) over all samples."""
+    """One scattergl trace of `rows` (default all), each point coloured by its class in the page.
+
+    x, y, labels are (N,) over all samples. One trace per figure, not one per class: at 1,000 classes a trace
+    each made every figure slow to draw, and its legend unreadable. The page colours each point from the
+    shared sample data (meta.colour = "label") and adds a legend of the classes when there are few."""
     rows = np.arange(len(labels)) if rows is None else np.asarray(rows)
-    traces = []
-    for k, name in enumerate(classes):
-        members = rows[labels[rows] == k]
-        if members.size == 0:
-            continue
-        traces.append({
-            "type": "scattergl", "mode": "markers", "name": name,
-            "x": rounded(x[members]), "y": rounded(y[members]), "customdata": members.tolist(),
-            "marker": {"size": marker_size, "opacity": 0.7},
-            "meta": {"class_index": k, "samples": True},
-        })
-    return traces
+    return [{
+        "type": "scattergl", "mode": "markers", "name": "samples",
+        "x": rounded(x[rows]), "y": rounded(y[rows]), "customdata": rows.tolist(),
+        "marker": {"size": marker_size, "opacity": 0.7},
+        "meta": {"colour": "label", "samples": True},
+    }]
 
 
 def layout(x_title: str | None = None, y_title: str | None = None, **extra) -> dict:

@@ -16,6 +16,7 @@ from reportgen.analyses import run_all
 from reportgen.archive_index import index_entry
 from reportgen.baseline_comparison import run_baseline
 from reportgen.batch_size import choose_batch_size
+from reportgen.class_groups import load_class_groups
 from reportgen.collect import collect_outputs, first_image_size, input_loader
 from reportgen.embedding_tap import EmbeddingTap
 from reportgen.distributed import launched_world, rank_device
@@ -71,6 +72,7 @@ class ReportOptions:
     history: str | Path | None = None  # per-epoch metrics: CSV, JSON or a TensorBoard event folder
     baseline: str | Path | None = None  # an older checkpoint compared with this one on the same data
     export_projector: str | Path | None = None  # folder for TensorBoard Embedding Projector files
+    class_groups: str | Path | None = None  # CSV class,group: accuracy per group, colour by group
 
 
 @dataclass
@@ -147,6 +149,7 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     old = load_model(opts.baseline, arch=opts.arch, trust_model=opts.trust_model, device=device) \
         if opts.baseline else None
     source = discover(data, classes=opts.classes)
+    groups = load_class_groups(opts.class_groups, source.classes) if opts.class_groups else None
     spec = infer_input_spec(loaded.module, image_size=opts.image_size, mean=opts.mean, std=opts.std)
     if spec.size is None:
         spec.size = first_image_size(source, spec.channels)
@@ -211,6 +214,7 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
             load_inputs=input_loader(source, spec, collected, device),
             notes=notes, notes_path=str(opts.notes) if opts.notes else None,
             history=history, history_path=str(opts.history) if opts.history else None, baseline=baseline,
+            class_groups=groups,
         )
         # all three change the numbers' last digits
         ctx.provenance.update(batch_size=opts.batch_size, amp=opts.amp, forward_threads=collected.forward_threads)
@@ -218,8 +222,8 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
                            pending={"projection": projection_job, "pixel_projection": pixel_job})
     lap("projections + analyses")
     title = opts.title or f"reportgen: {loaded.path.name} on {source.root.name or source.root}"
-    report = report_json(sections, base={"schema_version": 1, "title": title, "report_html": output.name})
-    html = render_html(sections, title=title, samples=sample_payload(collected, seed=opts.seed),
+    report = report_json(sections, base={"schema_version": 2, "title": title, "report_html": output.name})
+    html = render_html(sections, title=title, samples=sample_payload(collected, seed=opts.seed, groups=groups),
                        meta={"version": __version__, "title": title, "index": index_entry(report)})
     lap("render")
     write_atomic(output, html)

@@ -9,9 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
-from reportgen.classification_metrics import per_class_scores
+from reportgen.classification_metrics import matrix_from_json, per_class_scores
 from reportgen.errors import ReportgenError
 
 GATE_FAILED_EXIT_CODE = 3  # distinct from 2 (user error) and 130 (interrupted)
@@ -64,7 +62,7 @@ def measure(report: dict, threshold: Threshold) -> float | None:
                              f"(classes: {', '.join(classes)})")
     if threshold.split:
         return splits[threshold.split]["per_class"][threshold.cls][threshold.metric]
-    matrix = sum(np.asarray(s["confusion_matrix"]) for s in splits.values())
+    matrix = sum(matrix_from_json(s) for s in splits.values())
     return float(per_class_scores(matrix)[threshold.metric][classes.index(threshold.cls)])
 
 

@@ -47,12 +47,15 @@ def plotly_js() -> str:
     return (template_dir() / "vendor" / "plotly-gl2d.min.js").read_text(encoding="utf-8")
 
 
+# The page's own scripts, inlined in this order: report.js owns the shared state the others use.
+PAGE_SCRIPTS = ("report.js", "tables.js", "confusion_heatmap.js", "analysis_views.js")
+
+
 def render_html(sections, *, title: str, samples: dict, meta: dict) -> str:
     asset = lambda name: (template_dir() / name).read_text(encoding="utf-8")  # noqa: E731
     return _environment().get_template("report.html").render(
         title=title, sections=sections, samples=samples, meta=meta, csp=CONTENT_SECURITY_POLICY,
-        plotly_js=plotly_js(), report_js=asset("report.js"), analysis_js=asset("analysis_views.js"),
-        report_css=asset("report.css"))
+        plotly_js=plotly_js(), scripts=[asset(name) for name in PAGE_SCRIPTS], report_css=asset("report.css"))
 
 
 def report_json(sections, *, base: dict) -> dict:

@@ -8,6 +8,7 @@ from itertools import zip_longest
 import numpy as np
 
 from reportgen.analyses.hardest import hardest_samples
+from reportgen.class_geometry import class_members
 
 PER_CLASS = 2  # wrong and correct samples per true class
 
@@ -29,13 +30,13 @@ def choose_saliency_samples(collected, budget: int, *, top_k: int, per_class: in
     for row in hardest[: max(1, budget // 2)]:
         chosen[int(row)] = "hardest"
     queues = []
-    for k in range(len(collected.classes)):
-        in_class = collected.labels == k
-        wrong = np.flatnonzero(in_class & ~collected.correct)
-        right = np.flatnonzero(in_class & collected.correct)
+    correct, confidence = collected.correct, collected.confidence
+    for members in class_members(collected.labels, len(collected.classes)):
+        wrong = members[~correct[members]]
+        right = members[correct[members]]
         # Skip rows already chosen as hardest, so each class still shows `per_class` of each kind of its own.
         wrong = wrong[np.argsort(-finite_loss[wrong], kind="stable")]
-        right = right[np.argsort(-collected.confidence[right], kind="stable")]
+        right = right[np.argsort(-confidence[right], kind="stable")]
         wrong = [r for r in wrong if r not in chosen][:per_class]
         right = [r for r in right if r not in chosen][:per_class]
         pairs = zip_longest([(int(r), "wrong") for r in wrong], [(int(r), "correct") for r in right])

@@ -50,3 +50,4 @@ class Context:
     history: dict[str, Any] | None = None
     history_path: str | None = None
     baseline: Any = None
+    class_groups: Any = None  # --class-groups: class_groups.ClassGroups

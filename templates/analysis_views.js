@@ -7,9 +7,7 @@
   const colourOf = R.colourOf;
   const S = R.samples;
 
-  // Plotly reads a few HTML-like tags in names and texts; entities keep user data (class names, paths) as text.
-  const escapeText = (v) => typeof v === "string"
-    ? v.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") : v;
+  const escapeText = R.escapeText;
   const escapeAll = (values) => Array.isArray(values) ? values.map(escapeText) : escapeText(values);
 
   // A clicked point opens the sample panel (report.js exposes it; [data-index] thumbnails it handles itself).
@@ -32,8 +30,8 @@
     figure.data.forEach((trace) => {
       ["name", "text", "x", "y"].forEach((key) => { if (key in trace) trace[key] = escapeAll(trace[key]); });
       const meta = trace.meta || {};
-      if (typeof meta.class_index === "number") {
-        trace.marker = Object.assign({}, trace.marker, { color: colourOf(meta.class_index) });
+      if (meta.colour === "label") {
+        trace.marker = Object.assign({}, trace.marker, { color: trace.customdata.map((i) => colourOf(S.label[i])) });
       }
       if (meta.samples) trace.hoverinfo = "none";
     });
@@ -43,11 +41,31 @@
     return figure;
   }
 
+  // Under a figure coloured by class, the classes it shows (when few enough to tell the colours apart).
+  function classLegend(target, figure) {
+    const traces = figure.data.filter((t) => (t.meta || {}).colour === "label");
+    if (!traces.length || !R.el) return;
+    const present = new Set();
+    traces.forEach((t) => t.customdata.forEach((i) => present.add(S.label[i])));
+    const legend = R.el("div", { class: "legend" });
+    if (present.size > R.legendMax) {
+      legend.appendChild(R.el("span", { class: "muted", text: `colour = true class (${present.size} classes; hover a dot for its name)` }));
+    } else {
+      [...present].sort((a, b) => a - b).forEach((k) => {
+        const item = R.el("span", { class: "legend-item" }, [R.el("span", { class: "swatch" }), R.el("span", { text: S.classes[k] })]);
+        item.querySelector(".swatch").style.background = colourOf(k);
+        legend.appendChild(item);
+      });
+    }
+    target.insertAdjacentElement("afterend", legend);
+  }
+
   function draw(script) {
     const target = document.getElementById(script.dataset.target);
     if (!target || target.dataset.drawn) return;
     target.dataset.drawn = "true";
     const figure = prepare(JSON.parse(script.textContent));
+    classLegend(target, figure);
     Plotly.newPlot(target, figure.data, figure.layout, { displaylogo: false, responsive: true, scrollZoom: true });
     const sampleOf = (ev) => {
       const pt = ev.points && ev.points[0];

@@ -40,9 +40,19 @@ def point_position(page, target, sample):
 def test_figures_draw_with_shared_class_colours_hover_and_click(browser, demo_like_report):
     page, errors = open_report(browser, demo_like_report.html_path)
     draw_all(page)
-    colours = page.evaluate("""() => ['raw-vs-model-raw-plot', 'raw-vs-model-model-plot'].map((id) =>
-        document.getElementById(id)._fullData.map((t) => [t.name, t.marker.color]))""")
-    assert colours[0] == colours[1] and len({c for _, c in colours[0]}) == 3
+    # one trace per figure; each point's colour is its class's, the same in both pictures
+    colours = page.evaluate("""() => ['raw-vs-model-raw-plot', 'raw-vs-model-model-plot'].map((id) => {
+        const traces = document.getElementById(id)._fullData;
+        return traces.length === 1 ? Object.fromEntries(traces[0].customdata.map((i, k) => [i, traces[0].marker.color[k]])) : null;
+    })""")
+    labels = page.evaluate("JSON.parse(document.getElementById('sample-data').textContent).label")
+    assert colours[0] is not None and colours[0] == colours[1]
+    by_class = {}
+    for i, colour in colours[0].items():
+        by_class.setdefault(labels[int(i)], set()).add(colour)
+    assert all(len(c) == 1 for c in by_class.values()) and len({c.pop() for c in by_class.values()}) == 3
+    legend = page.locator("#raw-vs-model-raw-plot + .legend .legend-item")
+    assert legend.count() == 3
     sample = 5
     page.locator("#raw-vs-model-model-plot").scroll_into_view_if_needed()
     x, y = point_position(page, "raw-vs-model-model-plot", sample)
@@ -72,8 +82,10 @@ def test_class_names_reach_plotly_as_text(browser, model_files, image_tree, tmp_
     result = build_report(model_files["pt2"], tree, tmp_path / "r.html", quiet=True, projection="pca", workers=0)
     page, errors = open_report(browser, result.html_path)
     draw_all(page)
-    legend = page.locator("#loss-vs-pixel-plot .legendtext").all_text_contents()
-    assert xss in legend
+    legend = page.locator("#loss-vs-pixel-plot + .legend").inner_text()
+    assert xss in legend  # the class legend under the figure: text, not markup
+    labels = page.locator("#loss-vs-pixel-plot .textpoint").all_text_contents()
+    assert xss in labels  # the class averages' labels inside Plotly: escaped, shown as text
     assert page.evaluate("window.pwned === undefined")
     assert page.locator("#loss-vs-pixel-plot img, #train-vs-val-accuracy-plot img").count() == 0
     assert errors == []

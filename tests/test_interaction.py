@@ -126,18 +126,39 @@ def test_search_finds_and_highlights_a_file(page, report):
     assert highlighted == [30]
 
 
-def test_colour_modes_and_legend_toggle(page, report):
-    for mode, traces in (("pred", None), ("correct", None), ("loss", 1), ("label", len(report["classes"]))):
+SAMPLE_COLOURS = """() => {
+    const t = document.getElementById('projection-plot')._fullData.find((t) => t.name === 'samples');
+    return {rows: t.customdata, colours: t.marker.color};
+}"""
+
+
+def test_colour_modes_legend_and_class_picker(page, report):
+    labels = [report["classes"].index(s["label"]) for s in report["samples"]]
+    correct = [s["label"] == s["prediction"] for s in report["samples"]]
+    for mode, key in (("pred", None), ("correct", correct), ("loss", None), ("label", labels)):
         page.select_option("#projection-colour", mode)
         names = page.evaluate("document.getElementById('projection-plot')._fullData.map(t => t.name)")
-        if traces:
-            assert len([n for n in names if n != "highlighted"]) == traces
-    # plotly's legend click hides a class
-    page.evaluate("document.getElementById('projection-plot').scrollIntoView({block: 'center'})")
-    page.locator("#projection .legendtoggle").first.click()
-    # plotly waits out its double-click delay before acting on a single click
-    page.wait_for_function("document.getElementById('projection-plot')._fullData"
-                           ".some(t => t.visible === 'legendonly')", timeout=5000)
+        assert names == ["samples", "highlighted"]  # one trace of every sample, whatever the colouring
+        if key is not None:
+            drawn = page.evaluate(SAMPLE_COLOURS)
+            by_key = {}
+            for i, colour in zip(drawn["rows"], drawn["colours"]):
+                by_key.setdefault(key[i], set()).add(colour)
+            assert all(len(c) == 1 for c in by_key.values()) and len(by_key) == len(set(key))
+    # a legend entry hides its class's points
+    assert page.locator("#projection-legend .legend-item").count() == len(report["classes"])
+    page.locator("#projection-legend .legend-item").first.click()
+    rows = page.evaluate(SAMPLE_COLOURS)["rows"]
+    assert sorted(rows) == [i for i, k in enumerate(labels) if k != 0]
+    page.locator("#projection-legend .legend-item").first.click()
+    # picking a class by name draws its samples on top in their colour and dims the rest
+    page.fill("#class-picker", report["classes"][2])
+    page.press("#class-picker", "Enter")
+    picked = page.evaluate("document.getElementById('projection-plot')._fullData.find(t => t.name === 'picked').customdata")
+    assert sorted(picked) == [i for i, k in enumerate(labels) if k == 2]
+    assert page.evaluate(SAMPLE_COLOURS)["colours"] == "#d3d7de"
+    page.locator("#class-picked button.picked").click()
+    assert page.evaluate("document.getElementById('projection-plot')._fullData.map(t => t.name)") == ["samples", "highlighted"]
 
 
 def test_panel_shows_the_samples_saliency_maps(page, report):

@@ -40,8 +40,9 @@ def test_section_scores_both_spaces_and_the_embedding_wins_over_noise_pixels():
     assert model["knn_accuracy_2d"] > raw["knn_accuracy_2d"]
     panels = section.data["panels"]
     assert [p["key"] for p in panels] == ["raw", "model"]
-    for panel in panels:  # one trace per class, class colours set by the page from meta.class_index
-        assert [t["meta"]["class_index"] for t in panel["figure"]["data"]] == [0, 1, 2]
+    for panel in panels:  # one trace of every sample; the page colours each point by its class
+        (trace,) = panel["figure"]["data"]
+        assert trace["meta"]["colour"] == "label" and sorted(trace["customdata"]) == list(range(120))
         assert sorted(i for t in panel["figure"]["data"] for i in t["customdata"]) == list(range(120))
     dumps_json(report_json([section], base={}))
 

@@ -132,6 +132,12 @@ def test_report_page_shows_saliency_and_insides(demo_like_report):
     soup = BeautifulSoup(demo_like_report.html_path.read_text(encoding="utf-8"), "html.parser")
     report = json.loads(demo_like_report.json_path.read_text())
     saliency = soup.find("section", id="saliency")
+    folds = saliency.select("details.rg-lazy")
+    # one fold per class, the first open; each class's samples wait in an inert <template> until it opens
+    assert len(folds) == 3 and folds[0].has_attr("open") and not folds[1].has_attr("open")
+    assert saliency.select("div.saliency-sample") == []
+    # what opening every fold does in the page (bs4 keeps a template's text apart: parse the markup again)
+    saliency = BeautifulSoup(str(saliency).replace("<template>", "").replace("</template>", ""), "html.parser")
     samples = saliency.select("div.saliency-sample")
     assert len(samples) == len(report["saliency"]["samples"]) > 0
     assert {int(s["data-index"]) for s in samples} == {s["index"] for s in report["saliency"]["samples"]}

@@ -6,13 +6,15 @@ import time
 import traceback
 from concurrent.futures import Future
 
-from reportgen.analyses import (baseline, confusable_classes, confusion, hardest, insides, loss_vs_distance,
+from reportgen.analyses import (baseline, class_groups, confusable_classes, confusion, hardest, insides,
+                                loss_vs_distance,
                                 mislabels, notes, projection_view, raw_vs_model, saliency_maps, sample_explorer,
                                 skipped_files, subpopulations, summary, train_vs_val, training_curves)
 from reportgen.progress import progress
 from reportgen.section import Section
 
-REGISTRY = [summary, notes, baseline, training_curves, projection_view, sample_explorer, confusion, hardest,
+REGISTRY = [summary, notes, baseline, training_curves, projection_view, sample_explorer, confusion, class_groups,
+            hardest,
             mislabels, confusable_classes, loss_vs_distance, subpopulations, raw_vs_model, train_vs_val,
             saliency_maps, insides, skipped_files]
 

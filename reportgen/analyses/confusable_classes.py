@@ -1,14 +1,17 @@
 """Confusable classes: pairs the model mixes up, and pairs that sit close in its embedding (seed 002's 1 and 7).
 
 What to do next: collect more of the pair's look-alikes, merge the classes, or sharpen the labelling guide.
+
+Pairs are counted sparsely (from the samples' predictions and kNN links), never as K x K tables: at 10,000
+classes a dense pair table is 800 MB.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from reportgen.class_geometry import centroid_distances, class_means, class_spread, distance_to_class_mean
-from reportgen.classification_metrics import confusion_matrix
+from reportgen.class_geometry import (centroid_distances, class_means, class_spread, distance_to_class_mean,
+                                      nearest_class_means)
 from reportgen.section import Section
 from reportgen.thumbnails import data_uri
 
@@ -17,88 +20,114 @@ TITLE = "Confusable classes"
 PAIRS_PER_MEASURE = 6  # the top pairs by confusions and by neighbour mixing, united
 JSON_PAIRS = 50
 EXAMPLES_PER_SIDE = 4
-MATRIX_MAX_CLASSES = 30  # a bigger distance matrix is unreadable as a table; report.json still has it
+MATRIX_MAX_CLASSES = 30  # a bigger distance matrix is unreadable as a table
+MATRIX_JSON_MAX_CLASSES = 100  # above, report.json lists each class's nearest classes instead of K x K distances
+NEAREST_CLASSES = 5
 NEIGHBOURS_USED = 15
 
 
-def neighbour_mixing(labels: np.ndarray, neighbour_indices: np.ndarray, num_classes: int) -> np.ndarray:
-    """(K, K) symmetric share of kNN edges leaving pair (a, b)'s samples that join a to b.
+def pair_counts(first: np.ndarray, second: np.ndarray, num_classes: int) -> dict[tuple[int, int], int]:
+    """{(a, b): count} of the ordered pairs (first[i], second[i]) with a != b."""
+    codes = first.astype(np.int64) * num_classes + second
+    codes = codes[first != second]
+    values, counts = np.unique(codes, return_counts=True)
+    return {(int(v // num_classes), int(v % num_classes)): int(c) for v, c in zip(values, counts)}
 
-    neighbour_indices: (N, k+1), column 0 = self. Counts edges both ways, divided by all edges of a and b.
+
+def neighbour_mixing(labels: np.ndarray, neighbour_indices: np.ndarray, num_classes: int) -> dict[tuple[int, int], float]:
+    """{(a, b): share}, a < b, of the kNN edges leaving classes a and b that join a to b (both directions).
+
+    neighbour_indices: (N, k+1), column 0 = self. Only pairs with at least one such edge are listed.
     """
     others = neighbour_indices[:, 1:]
     k = others.shape[1]
-    edges = np.bincount(np.repeat(labels, k) * num_classes + labels[others.reshape(-1)],
-                        minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+    edges = pair_counts(np.repeat(labels, k), labels[others.reshape(-1)], num_classes)
     counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
-    total = k * (counts[:, None] + counts[None, :])
-    mixed = (edges + edges.T).astype(np.float64)
-    return np.divide(mixed, total, out=np.zeros_like(mixed), where=total > 0)
+    mixing: dict[tuple[int, int], float] = {}
+    for (a, b), n in edges.items():
+        key = (min(a, b), max(a, b))
+        mixing[key] = mixing.get(key, 0.0) + n
+    return {(a, b): n / (k * (counts[a] + counts[b])) for (a, b), n in mixing.items()}
 
 
-def ranked_pairs(confusions: np.ndarray, mixing: np.ndarray, per_measure: int) -> list[tuple[int, int]]:
-    """(a, b) pairs, a < b, in the top `per_measure` by confusions or by mixing; most confused first."""
-    k = confusions.shape[0]
-    a, b = np.triu_indices(k, 1)
-    both_ways = confusions[a, b] + confusions[b, a]
-    chosen = set()
-    for measure in (both_ways, mixing[a, b]):
-        order = np.argsort(-measure, kind="stable")
-        chosen.update(int(i) for i in order[:per_measure] if measure[i] > 0)
-    ordered = sorted(chosen, key=lambda i: (-both_ways[i], -mixing[a[i], b[i]]))
-    return [(int(a[i]), int(b[i])) for i in ordered]
+def ranked_pairs(confusions: dict[tuple[int, int], int], mixing: dict[tuple[int, int], float],
+                 per_measure: int) -> list[tuple[int, int]]:
+    """(a, b) pairs, a < b, in the top `per_measure` by confusions (both ways) or by mixing; most confused first."""
+    both: dict[tuple[int, int], int] = {}
+    for (a, b), n in confusions.items():
+        key = (min(a, b), max(a, b))
+        both[key] = both.get(key, 0) + n
+    chosen = set(sorted(both, key=lambda p: (-both[p], p))[:per_measure])
+    chosen |= set(sorted(mixing, key=lambda p: (-mixing[p], p))[:per_measure])
+    return sorted(chosen, key=lambda p: (-both.get(p, 0), -mixing.get(p, 0.0), p))
 
 
-def look_alike_examples(collected, probs: np.ndarray, source: int, target: int) -> list[dict]:
+def look_alike_examples(collected, source: int, target: int) -> list[dict]:
     """Samples labelled `source` that the model finds most like `target` (highest p(target)), wrong ones first."""
     members = np.flatnonzero(collected.labels == source)
     if members.size == 0:
         return []
-    order = np.lexsort((-probs[members, target], collected.preds[members] != target))
+    p_target = np.nan_to_num(collected.probs[members, target].astype(np.float64))
+    order = np.lexsort((-p_target, collected.preds[members] != target))
     return [{"index": int(i), "path": collected.paths[i], "label": collected.classes[source],
-             "prediction": collected.classes[collected.preds[i]], "p_target": float(probs[i, target]),
+             "prediction": collected.classes[collected.preds[i]], "p_target": float(collected.probs[i, target]),
              "thumbnail": data_uri(collected.thumbnails[i])} for i in members[order[:EXAMPLES_PER_SIDE]]]
+
+
+def nearest_classes(means: np.ndarray, classes: list[str]) -> dict[str, list[dict]]:
+    """Each class's NEAREST_CLASSES nearest other class centroids (for many classes, instead of K x K)."""
+    present = np.flatnonzero(~np.isnan(means).any(axis=1))
+    near = nearest_class_means(means[present], means, {}, count=NEAREST_CLASSES + 1)
+    out = {}
+    for row, c in enumerate(present):
+        pairs = [(int(j), float(d)) for j, d in zip(near["nearest"][row], near["nearest_distance"][row]) if j != c]
+        out[classes[c]] = [{"class": classes[j], "distance": round(d, 5)} for j, d in pairs[:NEAREST_CLASSES]]
+    return out
 
 
 def run(collected, ctx) -> Section:
     classes, labels, k = collected.classes, collected.labels, len(collected.classes)
-    probs = np.nan_to_num(collected.probs.astype(np.float64))
     embeddings = collected.embeddings
     means = class_means(embeddings, labels, k)
-    distances = centroid_distances(means)
     spread = class_spread(distance_to_class_mean(embeddings, labels, means), labels, k)
-    confusions = confusion_matrix(labels, collected.preds, k)
+    confusions = pair_counts(labels, collected.preds, k)
     mixing = neighbour_mixing(labels, ctx.neighbours.indices[:, :NEIGHBOURS_USED + 1], k)
     counts = np.bincount(labels, minlength=k)
     pairs = []
     for a, b in ranked_pairs(confusions, mixing, max(PAIRS_PER_MEASURE, JSON_PAIRS // 2))[:JSON_PAIRS]:
-        both = int(confusions[a, b] + confusions[b, a])
+        a_as_b, b_as_a = confusions.get((a, b), 0), confusions.get((b, a), 0)
+        distance = float(np.linalg.norm(means[a] - means[b]))
         radii = spread[a] + spread[b]
         pairs.append({
             "a": classes[a], "b": classes[b], "a_index": a, "b_index": b,
-            "confusions": both, "a_as_b": int(confusions[a, b]), "b_as_a": int(confusions[b, a]),
-            "confusion_rate": both / int(counts[a] + counts[b]) if counts[a] + counts[b] else None,
-            "neighbour_mixing": float(mixing[a, b]),
-            "centroid_distance": float(distances[a, b]) if np.isfinite(distances[a, b]) else None,
+            "confusions": a_as_b + b_as_a, "a_as_b": a_as_b, "b_as_a": b_as_a,
+            "confusion_rate": (a_as_b + b_as_a) / int(counts[a] + counts[b]) if counts[a] + counts[b] else None,
+            "neighbour_mixing": float(mixing.get((a, b), 0.0)),
+            "centroid_distance": distance if np.isfinite(distance) else None,
             # centroid distance in units of the two classes' mean radii: below ~1 the classes overlap
-            "separation": float(distances[a, b] / radii) if np.isfinite(radii) and radii > 0 else None,
+            "separation": float(distance / radii) if np.isfinite(radii) and radii > 0 and np.isfinite(distance)
+            else None,
         })
     shown = pairs[:PAIRS_PER_MEASURE * 2]
     for p in shown:
-        p["examples_a"] = look_alike_examples(collected, probs, p["a_index"], p["b_index"])
-        p["examples_b"] = look_alike_examples(collected, probs, p["b_index"], p["a_index"])
-    finite = np.where(np.isfinite(distances), distances, np.nan)
-    matrix = [[float(v) if np.isfinite(v) else None for v in row] for row in finite]
-    top = np.nanmax(finite) if np.isfinite(finite).any() else 1.0
-    data = {"pairs": shown, "classes": classes, "matrix": matrix if k <= MATRIX_MAX_CLASSES else None,
-            "matrix_max": float(top) if top > 0 else 1.0, "k": NEIGHBOURS_USED}
+        p["examples_a"] = look_alike_examples(collected, p["a_index"], p["b_index"])
+        p["examples_b"] = look_alike_examples(collected, p["b_index"], p["a_index"])
+    data = {"pairs": shown, "classes": classes, "matrix": None, "matrix_max": 1.0, "k": NEIGHBOURS_USED}
     keys = ("a", "b", "confusions", "a_as_b", "b_as_a", "confusion_rate", "neighbour_mixing",
             "centroid_distance", "separation")
     json = {"confusable_classes": {
         "pairs": [{key: p[key] for key in keys} | {"examples": [e["path"] for e in
                                                              p.get("examples_a", []) + p.get("examples_b", [])]}
                   for p in pairs],
-        "centroid_distances": matrix,
         "class_radius": [float(v) if np.isfinite(v) else None for v in spread],
     }}
+    if k <= MATRIX_JSON_MAX_CLASSES:
+        distances = centroid_distances(means)
+        matrix = [[float(v) if np.isfinite(v) else None for v in row] for row in distances]
+        json["confusable_classes"]["centroid_distances"] = matrix
+        if k <= MATRIX_MAX_CLASSES:
+            top = np.nanmax(distances) if np.isfinite(distances).any() else 1.0
+            data |= {"matrix": matrix, "matrix_max": float(top) if top > 0 else 1.0}
+    else:
+        json["confusable_classes"]["nearest_classes"] = nearest_classes(means, classes)
     return Section(ID, TITLE, "_confusable_classes.html", data, json)

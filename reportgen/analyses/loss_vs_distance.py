@@ -10,10 +10,12 @@ from reportgen.class_geometry import class_means, distance_to_class_mean
 from reportgen.figure_data import class_scatter_traces, figure, layout, rounded
 from reportgen.rank_correlation import spearman
 from reportgen.section import Section
+from reportgen.table_data import column, table
 
 ID = "loss-vs-distance"
 TITLE = "Loss vs distance to the class mean"
 LOSS_FLOOR = 1e-4  # the log axis cannot show a loss of 0; smaller losses are drawn at this height
+LABELLED_AVERAGES_MAX = 30  # more class names than this written on the plot hide it; hover shows them
 SPACES = (("pixel", "Pixel distance to the class mean image"),
           ("embedding", "Embedding distance to the class centroid"))
 
@@ -53,7 +55,8 @@ def scatter_figure(space: str, axis_title: str, distance: np.ndarray, loss: np.n
                                   marker_size=4)
     present = [r for r in per_class if r["n"]]
     traces.append({
-        "type": "scatter", "mode": "markers+text", "name": "class averages",
+        "type": "scatter", "mode": "markers+text" if len(present) <= LABELLED_AVERAGES_MAX else "markers",
+        "name": "class averages",
         "x": rounded([r[f"mean_{space}"] for r in present]),
         "y": rounded([max(r["mean_loss"], LOSS_FLOOR) for r in present]),
         "text": [r["class"] for r in present], "textposition": "top center",
@@ -75,7 +78,16 @@ def run(collected, ctx) -> Section:
                       for space, _ in SPACES}
     figures = {space: scatter_figure(space, title, distances[space], loss, collected.labels, collected.classes,
                                      per_class) for space, title in SPACES}
-    data = {"per_class": per_class, "overall": overall, "across_classes": across_classes, "figures": figures,
+    columns = [column("class", "class"), column("n", "n", "int"), column("mean_loss", "mean loss", "num"),
+               column("mean_pixel", "mean pixel dist.", "num"), column("rho_pixel", "ρ pixel", "num"),
+               column("p_pixel", "p", "num"), column("mean_embedding", "mean embedding dist.", "num"),
+               column("rho_embedding", "ρ embedding", "num"), column("p_embedding", "p", "num")]
+    flat = [{**r, **{f"{key}_{space}": r[space][key] for space, _ in SPACES for key in ("rho", "p")}}
+            for r in per_class]
+    large = len(per_class) > LABELLED_AVERAGES_MAX
+    data = {"per_class_table": table(columns, flat, sort=("rho_embedding", "desc") if large else None,
+                                     page=25 if large else len(flat), search=large),
+            "overall": overall, "across_classes": across_classes, "figures": figures,
             "spaces": [{"key": key, "title": title} for key, title in SPACES], "loss_floor": LOSS_FLOOR,
             "n_below_floor": int((np.isfinite(loss) & (loss < LOSS_FLOOR)).sum())}
     json = {"loss_vs_distance": {

@@ -48,7 +48,10 @@ def run(collected, ctx) -> Section:
         by_class.setdefault(int(collected.labels[result.row]), []).append(view)
         data["panel_images"][result.row] = view["strip"] + view["class_maps"] + view["cams"]
         summaries.append(summary)
-    data["classes"] = [{"name": collected.classes[k], "samples": by_class[k]} for k in sorted(by_class)]
+    # Classes with wrong samples first (most wrong first), then by class index: the first fold opens.
+    data["classes"] = [{"name": collected.classes[k], "samples": by_class[k],
+                        "n_wrong": sum(view["wrong"] for view in by_class[k])}
+                       for k in sorted(by_class, key=lambda k: (-sum(v["wrong"] for v in by_class[k]), k))]
     if cam.name and not any(view["cams"] for views in by_class.values() for view in views):
         cam = CamLayer(None, f"Grad-CAM is not shown: the output of layer {cam.name} is not a (batch, channels, "
                              "height, width) feature map; pass --cam-layer with a convolutional layer.")

@@ -10,12 +10,14 @@ import numpy as np
 
 from reportgen.figure_data import figure, layout, rounded
 from reportgen.section import Section
+from reportgen.table_data import column, table
 
 ID = "train-vs-val"
 TITLE = "Train vs validation"
 WAITS_FOR = ("projection",)  # may still be fitting on another thread (analyses.run_all)
 SPLIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"]
 NEIGHBOURS_USED = 15
+FIGURE_MAX_CLASSES = 30  # more categories than this on one axis can't be read: plot the largest gaps
 
 
 def split_class_table(collected) -> list[dict]:
@@ -63,6 +65,39 @@ def bars_figure(table: list[dict], names: list[str], key: str, title: str) -> di
     return figure(traces, layout("class", title, xaxis={"type": "category"}))
 
 
+def largest_gap(row: dict) -> float:
+    gaps = [g for g in row["gaps"].values() if g is not None]
+    return max(gaps) if gaps else float("-inf")
+
+
+def classes_to_plot(rows: list[dict]) -> list[dict]:
+    """Every class up to FIGURE_MAX_CLASSES; above, the ones with the largest accuracy gap, in class order."""
+    if len(rows) <= FIGURE_MAX_CLASSES:
+        return rows
+    keep = set(sorted(range(len(rows)), key=lambda i: -largest_gap(rows[i]))[:FIGURE_MAX_CLASSES])
+    return [row for i, row in enumerate(rows) if i in keep]
+
+
+def per_class_table(rows: list[dict], names: list[str], reference: str) -> dict:
+    columns = [column("class", "class")]
+    for split in names:
+        columns += [column(f"{split}:n", f"{split} n", "int"), column(f"{split}:accuracy", f"{split} accuracy", "pct"),
+                    column(f"{split}:loss", f"{split} loss", "num")]
+    others = [n for n in names if n != reference]
+    columns += [column(f"gap:{split}", f"gap {reference} − {split}", "pct") for split in others]
+    flat = []
+    for row in rows:
+        cells = {"class": row["class"]}
+        for split in names:
+            v = row["splits"][split]
+            cells |= {f"{split}:n": v["n"], f"{split}:accuracy": v["accuracy"], f"{split}:loss": v["mean_loss"]}
+        cells |= {f"gap:{split}": row["gaps"][split] for split in others}
+        flat.append(cells)
+    large = len(rows) > FIGURE_MAX_CLASSES
+    return table(columns, flat, sort=(f"gap:{others[0]}", "desc") if large and others else None,
+                 page=25 if large else len(rows), search=large)
+
+
 def split_projection_figure(coords: np.ndarray, split: np.ndarray, names: list[str]) -> dict:
     traces = []
     for s, name in enumerate(names):
@@ -100,12 +135,14 @@ def run(collected, ctx) -> Section:
         ref = row["splits"][reference]["accuracy"]
         row["gaps"] = {split: (ref - v["accuracy"]) if ref is not None and v["accuracy"] is not None else None
                        for split, v in row["splits"].items() if split != reference}
-    figures = {"accuracy": bars_figure(table, names, "accuracy", "accuracy"),
-               "loss": bars_figure(table, names, "mean_loss", "mean loss"),
+    plotted = classes_to_plot(table)
+    figures = {"accuracy": bars_figure(plotted, names, "accuracy", "accuracy"),
+               "loss": bars_figure(plotted, names, "mean_loss", "mean loss"),
                "projection": split_projection_figure(ctx.projection.coords, collected.split, names)}
     data = {"splits": names, "reference": reference, "others": [n for n in names if n != reference],
-            "table": table, "overall": overall, "mixing": mixing, "figures": figures, "k": NEIGHBOURS_USED,
-            "method": ctx.projection.method}
+            "overall": overall, "mixing": mixing, "figures": figures, "k": NEIGHBOURS_USED,
+            "method": ctx.projection.method, "n_classes": len(table), "n_plotted": len(plotted),
+            "per_class": per_class_table(table, names, reference)}
     json = {"train_vs_val": {"splits": names, "reference": reference, "overall": overall,
                              "per_class": {r["class"]: {"splits": r["splits"], "accuracy_gap": r["gaps"]}
                                            for r in table},
