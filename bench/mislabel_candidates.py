@@ -15,11 +15,16 @@
               near 1/2; overlapping ones lean on the model)
   rankfuse    mean of the percentile ranks of 1 - p(label) and of 1 - vote
   max         max(1 - p(label), 1 - vote)
+  reportgen   reportgen/mislabel_scores.py (issue 20): 1 - p(label) on held-out rows; on rows the model was
+              trained on, 1 - (vote + nbr-p's mean) / 2
+  rg-nosplit  the same when the report can't tell which rows were trained on: the weaker witness decides
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from reportgen.mislabel_scores import mislabel_scores
 
 
 def vote_shares(labels: np.ndarray, others: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -77,6 +82,8 @@ def all_scores(labels: np.ndarray, probs: np.ndarray, neighbours, fitted: np.nda
         "adaptive": 1 - ((1 - w) * p + w * vote),
         "rankfuse": (percentile_rank(1 - p) + percentile_rank(1 - vote)) / 2,
         "max": np.maximum(1 - p, 1 - vote),
+        "reportgen": mislabel_scores(labels, probs, neighbours.indices, fitted=fitted).score,
+        "rg-nosplit": mislabel_scores(labels, probs, neighbours.indices).score,
     })
     return scores
 
