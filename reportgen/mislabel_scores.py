@@ -1,8 +1,15 @@
-"""Rank samples whose given label is disputed by both the model and the sample's embedding-space neighbours.
+"""Rank samples whose given label is disputed by the witness that can be trusted for them.
 
-The model's probabilities alone (cleanlab's self-confidence) miss mislabels the model has memorised, which is
-every mislabel in the split it was trained on. The neighbours' given labels are a second, independent witness:
-a memorised "1" that is really a 7 still sits among 7s in the embedding.
+Two witnesses, each trusted where the other is not (measured in bench/bench_mislabels.py):
+  - the model's probability of the label: the best evidence on data it was not trained on, where genuinely
+    overlapping classes make the neighbours a noisy second opinion (cleanlab's self-confidence);
+  - the label's support among the sample's embedding neighbours (the share carrying the label and the model's
+    mean probability of it for them): on its training split the model has memorised wrong labels (p = 1),
+    but a memorised "1" that is really a 7 may still sit among 7s.
+Where it is not known whether the model was trained on a sample, the weaker of the two decides.
+
+Scaling: at N = 50,000 and K = 1,000 nothing here builds an (N, K) array; per-class work (NaN checks, the
+suggested class) is done in row chunks of at most CHUNK_ELEMENTS values.
 """
 
 from __future__ import annotations
@@ -11,57 +18,107 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MODEL_WEIGHT = 0.5  # share of the model's probabilities in the blended evidence; the rest is the neighbour vote
+BASIS = ("model", "neighbours")  # MislabelScores.basis indexes this
+TRAINING_SPLITS = ("train", "training")
+CHUNK_ELEMENTS = 1 << 17  # (rows, K) float64 blocks of 1 MB
+METHOD = ("score = 1 - the support for the given label from the witness trusted for that sample: the model's "
+          "probability of it where the model was not trained on the sample; where it was (it may have memorised a "
+          "wrong label), the mean of the share of the {k} nearest embedding neighbours carrying the label and the "
+          "model's mean probability of it for them; where that is not known, the weaker of the two")
 
 
 @dataclass
 class MislabelScores:
-    score: np.ndarray  # (N,) float64 in [0, 1]; above 0.5 most of the evidence disputes the given label
-    suggested: np.ndarray  # (N,) int64, the class (other than the given one) the evidence favours most
-    votes: np.ndarray  # (N, K) float64, share of each sample's k neighbours that carry each given label
+    score: np.ndarray  # (N,) float64 in [0, 1]; above 0.5 the trusted witness gives the label less than half
+    suggested: np.ndarray  # (N,) int64, the class (other than the given one) that witness favours most
+    basis: np.ndarray  # (N,) uint8, index into BASIS: the witness that set the score
+    model_label: np.ndarray  # (N,) float64, the model's p(given label)
+    model_suggested: np.ndarray  # (N,) float64, the model's p(suggested)
+    neighbours_label: np.ndarray  # (N,) float64, share of the k neighbours carrying the given label
+    neighbours_suggested: np.ndarray  # (N,) float64, share carrying the suggested label
+    neighbours_model_label: np.ndarray  # (N,) float64, mean over the neighbours of the model's p(given label)
 
 
-def neighbour_label_votes(labels: np.ndarray, neighbour_indices: np.ndarray, num_classes: int) -> np.ndarray:
-    """(N, K) share of the neighbours with each label. `neighbour_indices`: (N, k+1), column 0 = self."""
-    others = neighbour_indices[:, 1:]
-    n, k = others.shape
-    if k == 0:
-        return np.full((n, num_classes), 1.0 / num_classes)
-    rows = np.repeat(np.arange(n), k)
-    flat = rows * num_classes + labels[others.reshape(-1)]
-    counts = np.bincount(flat, minlength=n * num_classes).reshape(n, num_classes)
-    return counts / k
+def fitted_rows(split: np.ndarray, split_names: list[str]) -> np.ndarray | None:
+    """(N,) bool: rows of a split named like a training split; None when no split is, so it is not known."""
+    names = [i for i, name in enumerate(split_names) if name.lower() in TRAINING_SPLITS]
+    return np.isin(split, names) if names else None
 
 
-def clean_probs(probs: np.ndarray) -> np.ndarray:
-    """(N, K) probabilities with non-finite rows (NaN logits) replaced by the uniform distribution."""
-    probs = np.asarray(probs, dtype=np.float64)
-    bad = ~np.isfinite(probs).all(axis=1)
-    if bad.any():
-        probs = probs.copy()
-        probs[bad] = 1.0 / probs.shape[1]
-    return probs
+def finite_rows(block: np.ndarray) -> np.ndarray:
+    """A float64 copy of `block` (B, K), rows with a non-finite value (NaN logits) made the uniform distribution."""
+    block = np.array(block, dtype=np.float64)
+    block[~np.isfinite(block).all(axis=1)] = 1.0 / block.shape[1]
+    return block
+
+
+def nonfinite_rows(probs: np.ndarray, chunk: int) -> np.ndarray:
+    """(N,) bool: rows of `probs` with a non-finite value, checked `chunk` rows at a time."""
+    return np.concatenate([~np.isfinite(probs[start:start + chunk]).all(axis=1)
+                           for start in range(0, len(probs), chunk)] or [np.zeros(0, bool)])
+
+
+def picked(probs: np.ndarray, bad: np.ndarray, rows: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """probs[rows, classes] as float64 (any equal shapes), 1/K on the `bad` rows, as finite_rows makes them."""
+    values = probs[rows, classes].astype(np.float64)
+    values[bad[rows]] = 1.0 / probs.shape[1]
+    return values
+
+
+def best_other(support: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(B,) argmax of `support` (B, K) over the classes other than each row's label (modifies `support`)."""
+    if support.shape[1] == 1:
+        return labels.copy()
+    support[np.arange(len(labels)), labels] = -np.inf
+    return support.argmax(axis=1)
 
 
 def mislabel_scores(labels: np.ndarray, probs: np.ndarray, neighbour_indices: np.ndarray, *,
-                    model_weight: float = MODEL_WEIGHT) -> MislabelScores:
-    """Score = the share of the blended evidence (model probabilities + neighbour vote) against the given label.
-
-    labels: (N,) int; probs: (N, K); neighbour_indices: (N, k+1) with column 0 = the sample itself.
-    The margin of the best other class over the given label ranked no better in bench/bench_mislabels.py,
-    so the simpler, readable share is used: 0.8 means 80% of the evidence says "not this label".
-    """
+                    fitted: np.ndarray | None = None) -> MislabelScores:
+    """labels: (N,) int; probs: (N, K) float32 or float64, not copied; neighbour_indices: (N, k+1), column 0 =
+    the sample itself; fitted: (N,) bool, True where the model was trained on the sample, None = not known."""
     labels = np.asarray(labels, dtype=np.int64)
-    probs = clean_probs(probs)
     n, num_classes = probs.shape
-    votes = neighbour_label_votes(labels, neighbour_indices, num_classes)
-    blended = model_weight * probs + (1.0 - model_weight) * votes
+    chunk = max(1, CHUNK_ELEMENTS // num_classes)
+    others = np.asarray(neighbour_indices)[:, 1:]
+    k = others.shape[1]
     rows = np.arange(n)
-    score = np.clip(1.0 - blended[rows, labels], 0.0, 1.0)
-    others = blended.copy()
-    others[rows, labels] = -np.inf
-    suggested = others.argmax(axis=1) if num_classes > 1 else labels.copy()
-    return MislabelScores(score=score, suggested=suggested.astype(np.int64), votes=votes)
+    bad = nonfinite_rows(probs, chunk)
+    model_label = picked(probs, bad, rows, labels)
+    if k == 0:  # no neighbours: the model is the only witness
+        neighbours_label = neighbours_model_label = np.full(n, np.nan)
+        support, use_neighbours = model_label, np.zeros(n, bool)
+    else:
+        neighbours_label = (labels[others] == labels[:, None]).mean(axis=1)
+        neighbours_model_label = picked(probs, bad, others, labels[:, None]).mean(axis=1)
+        support = (neighbours_label + neighbours_model_label) / 2
+        use_neighbours = support < model_label if fitted is None else np.asarray(fitted, dtype=bool)
+    score = 1.0 - np.where(use_neighbours, support, model_label)
+    suggested = np.empty(n, np.int64)
+    for start in range(0, n, chunk):
+        block = slice(start, start + chunk)
+        evidence = finite_rows(probs[block])
+        chosen = np.flatnonzero(use_neighbours[block])
+        if chosen.size:
+            evidence[chosen] = neighbourhood_support(labels, probs, others[block][chosen])
+        suggested[block] = best_other(evidence, labels[block])
+    neighbours_suggested = (labels[others] == suggested[:, None]).mean(axis=1) if k else np.full(n, np.nan)
+    return MislabelScores(score=np.clip(score, 0.0, 1.0), suggested=suggested,
+                          basis=use_neighbours.astype(np.uint8), model_label=model_label,
+                          model_suggested=picked(probs, bad, rows, suggested), neighbours_label=neighbours_label,
+                          neighbours_suggested=neighbours_suggested, neighbours_model_label=neighbours_model_label)
+
+
+def neighbourhood_support(labels: np.ndarray, probs: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """(B, K): per class, the mean of the share of `others` (B, k) carrying it and of the model's mean p of it."""
+    b, k = others.shape
+    num_classes = probs.shape[1]
+    support = np.bincount((np.arange(b)[:, None] * num_classes + labels[others]).reshape(-1),
+                          minlength=b * num_classes).reshape(b, num_classes).astype(np.float64)
+    for column in others.T:
+        support += finite_rows(probs[column])
+    support /= 2 * k
+    return support
 
 
 def ranked_suspects(scores: MislabelScores, *, limit: int, threshold: float = 0.5,

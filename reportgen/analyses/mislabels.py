@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reportgen.mislabel_scores import MODEL_WEIGHT, clean_probs, mislabel_scores, ranked_suspects
+from reportgen.mislabel_scores import BASIS, METHOD, TRAINING_SPLITS, fitted_rows, mislabel_scores, ranked_suspects
 from reportgen.section import Section
 from reportgen.thumbnails import data_uri
 
@@ -15,7 +15,7 @@ ID = "mislabels"
 TITLE = "Suspected mislabels"
 NEIGHBOURS_USED = 15  # the vote; the bench (bench/bench_mislabels.py) was tuned with 15
 NEIGHBOURS_SHOWN = 8
-THRESHOLD = 0.5  # most of the blended evidence disputes the given label
+THRESHOLD = 0.5  # the trusted witness gives the given label less than half
 JSON_LIMIT = 1000  # report.json lists at most this many, best first
 
 
@@ -33,10 +33,11 @@ def neighbour_evidence(row: int, indices: np.ndarray, distances: np.ndarray, col
 def run(collected, ctx) -> Section:
     graph = ctx.neighbours
     indices = graph.indices[:, :NEIGHBOURS_USED + 1]
-    scores = mislabel_scores(collected.labels, collected.probs, indices)
+    fitted = fitted_rows(collected.split, collected.split_names)
+    scores = mislabel_scores(collected.labels, collected.probs, indices, fitted=fitted)
     suspects = ranked_suspects(scores, limit=JSON_LIMIT, threshold=THRESHOLD)
-    probs = clean_probs(collected.probs)
     k_used = indices.shape[1] - 1
+    method = METHOD.format(k=k_used)
     rows = []
     for rank, i in enumerate(suspects):
         i = int(i)
@@ -46,22 +47,26 @@ def run(collected, ctx) -> Section:
             "label": collected.classes[given], "suggested": collected.classes[suggested],
             "prediction": collected.classes[collected.preds[i]],
             "score": float(scores.score[i]),
-            "model_p_label": float(probs[i, given]), "model_p_suggested": float(probs[i, suggested]),
-            "neighbours_label": float(scores.votes[i, given]),
-            "neighbours_suggested": float(scores.votes[i, suggested]),
+            "judged_by": BASIS[scores.basis[i]],
+            "model_p_label": float(scores.model_label[i]), "model_p_suggested": float(scores.model_suggested[i]),
+            "neighbours_label": float(scores.neighbours_label[i]),
+            "neighbours_suggested": float(scores.neighbours_suggested[i]),
         }
         if rank < ctx.top_k:  # thumbnails only for the rows the page shows
             row["thumbnail"] = data_uri(collected.thumbnails[i])
             row["neighbours"] = neighbour_evidence(i, graph.indices, graph.distances, collected, suggested)
         rows.append(row)
     data = {"rows": rows[:ctx.top_k], "n_suspected": len(rows), "n_samples": collected.n,
-            "k": k_used, "model_weight": MODEL_WEIGHT, "threshold": THRESHOLD, "json_limit": JSON_LIMIT}
-    keys = ("path", "label", "suggested", "score", "split", "prediction", "model_p_label", "neighbours_label")
+            "k": k_used, "method": method, "fitted_known": fitted is not None, "threshold": THRESHOLD,
+            "json_limit": JSON_LIMIT}
+    keys = ("path", "label", "suggested", "score", "split", "prediction", "judged_by", "model_p_label",
+            "neighbours_label")
     json = {
         "suspected_mislabels": [{key: r[key] for key in keys} for r in rows],
         "suspected_mislabels_method": {
-            "score": f"1 - ({MODEL_WEIGHT} * model p(label) + {1 - MODEL_WEIGHT} * share of the {k_used} "
-                     "embedding neighbours with that label)",
+            "score": method,
+            "trained_on": (f"splits named {' or '.join(TRAINING_SPLITS)}" if fitted is not None
+                           else "not known (no split is named so): the weaker witness decides"),
             "threshold": THRESHOLD, "limit": JSON_LIMIT, "neighbours": k_used,
         },
     }
