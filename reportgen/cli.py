@@ -169,6 +169,36 @@ def index_command(folder, output):
     click.echo(f"wrote {output}: {len(rows)} reports")
 
 
+@cli.command("comment")
+@click.argument("body", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--github", metavar="OWNER/REPO#N", help="The pull request (default: this GitHub Actions run's).")
+@click.option("--gitlab", metavar="PROJECT!IID", help="The merge request (default: this GitLab CI job's).")
+@click.option("--marker", default="report", show_default=True, metavar="NAME",
+              help="Names the comment: a rerun with the same name edits it, another name adds a second one.")
+@click.option("--api-url", help="API base (default: GITHUB_API_URL or CI_API_V4_URL, else github.com / gitlab.com).")
+def comment_command(body, github, gitlab, marker, api_url):
+    """Post BODY (the --markdown summary) as ONE pull-request comment, or update the one posted before.
+
+    The token comes from GITHUB_TOKEN (needs `pull-requests: write`) or GITLAB_TOKEN (api scope, Reporter role).
+    On a fork's pull request, where the token is read-only, it says so and exits 0."""
+    from reportgen.review.ci_environment import comment_target
+    from reportgen.review.pr_comment import post_github_comment, post_gitlab_note
+
+    try:
+        text = body.read_text(encoding="utf-8")
+        target = comment_target(github=github, gitlab=gitlab, api_url=api_url)
+        if target.skip_reason:
+            click.echo(f"reportgen: comment skipped on {target.label}: {target.skip_reason}", err=True)
+            return
+        post = post_github_comment if target.forge == "github" else post_gitlab_note
+        done = post(text, target.project, target.number, token=target.token, name=marker, api_url=target.api_url)
+    except OSError as exc:
+        raise UserInputError(f"{body}: could not be read ({exc.strerror or exc})") from exc
+    except ReportgenError as exc:
+        raise UserInputError(str(exc)) from exc
+    click.echo(f"{done.action} comment on {target.label}: {done.url}")
+
+
 @cli.command("demo")
 @report_options
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default="reportgen-demo",

@@ -1,0 +1,1 @@
+"""Pull requests, CI gates and archives: what happens to a report after it is written."""
