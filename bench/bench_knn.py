@@ -12,7 +12,7 @@ import numpy as np
 
 CHILD = """
 import sys, time, numpy as np
-from reportgen.neighbours import approximate_neighbours, nearest_neighbours
+from reportgen.compute.neighbours import approximate_neighbours, nearest_neighbours
 n, dim, k, method = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 rng = np.random.default_rng(0)
 x = (rng.normal(0, 4, (10, dim))[rng.integers(0, 10, n)] + rng.normal(size=(n, dim))).astype(np.float32)

@@ -24,11 +24,11 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 import mislabel_candidates as candidates
+import numpy as np
 from mislabel_data import digits, garments, textures
-from reportgen.neighbours import nearest_neighbours
+
+from reportgen.compute.neighbours import nearest_neighbours
 
 K_NEIGHBOURS = 15
 NUM_CLASSES = 10  # every data set here

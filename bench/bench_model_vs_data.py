@@ -19,11 +19,18 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from collected_factory import make_collected  # noqa: E402
-from reportgen.analyses import (confusable_classes, loss_vs_distance, mislabels, raw_vs_model,  # noqa: E402
-                                subpopulations, train_vs_val)
-from reportgen.neighbours import nearest_neighbours  # noqa: E402
-from reportgen.projection import project  # noqa: E402
-from reportgen.section import Context  # noqa: E402
+
+from reportgen.analyses import (  # noqa: E402
+    confusable_classes,
+    loss_vs_distance,
+    mislabels,
+    raw_vs_model,
+    subpopulations,
+    train_vs_val,
+)
+from reportgen.analyses.runner import run_all  # noqa: E402
+from reportgen.compute.neighbours import nearest_neighbours  # noqa: E402
+from reportgen.compute.projection import project  # noqa: E402
 
 ANALYSES = (mislabels, confusable_classes, loss_vs_distance, subpopulations, raw_vs_model, train_vs_val)
 
@@ -52,15 +59,11 @@ def main() -> None:
     started = time.perf_counter()
     projection = project(collected.embeddings, args.projection, seed=0, neighbours=neighbours)
     print(f", embedding projection ({args.projection}) {time.perf_counter() - started:.2f} s")
-    ctx = Context(projection=projection, neighbours=neighbours, seed=0, top_k=25)
-    total = 0.0
+    inputs = {"projection": projection, "neighbours": neighbours, "seed": 0, "top_k": 25}
+    outcome = run_all(collected, inputs, modules=ANALYSES, quiet=True)
     for module in ANALYSES:
-        started = time.perf_counter()
-        module.run(collected, ctx)
-        seconds = time.perf_counter() - started
-        total += seconds
-        print(f"  {module.ID:22s} {seconds:7.2f} s")
-    print(f"  {'total':22s} {total:7.2f} s")
+        print(f"  {module.ID:22s} {outcome.seconds[module.ID]:7.2f} s")
+    print(f"  {'total':22s} {sum(outcome.seconds.values()):7.2f} s")
 
 
 if __name__ == "__main__":

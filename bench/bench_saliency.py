@@ -18,7 +18,7 @@ import torch
 from captum.attr import Saliency
 from torch import nn
 
-from reportgen.saliency import baseline_subtracted, gradient_saliency
+from reportgen.explain.saliency import baseline_subtracted, gradient_saliency
 
 
 def small_cnn(num_classes: int = 10) -> nn.Module:

@@ -15,10 +15,7 @@ Each row runs in its own process, so its peak RSS is its own.
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -39,8 +36,8 @@ def synthetic_collected(n: int, k: int, seed: int = 0):
     """A Collected of n samples in k classes, generated in float32 blocks (no (n, k) float64 temporaries)."""
     from PIL import Image
 
-    from reportgen.collect import Collected
-    from reportgen.thumbnails import encode_thumbnail
+    from reportgen.collect.batched_pass import Collected
+    from reportgen.collect.thumbnails import encode_thumbnail
 
     rng = np.random.default_rng(seed)
     labels = (np.arange(n) % k).astype(np.int64)
@@ -72,29 +69,22 @@ def synthetic_collected(n: int, k: int, seed: int = 0):
 
 def render_synthetic(n: int, k: int, out: Path) -> dict:
     """One synthetic row, in this process: analyses + render, as the pipeline runs them after the pass."""
-    from reportgen.analyses import run_all
-    from reportgen.neighbours import shared_neighbours
-    from reportgen.pixel_projection import pixel_projection
-    from reportgen.projection import project
-    from reportgen.render import dumps_json, render_html, report_json
-    from reportgen.sample_payload import sample_payload
-    from reportgen.section import Context
+    from reportgen.pipeline import analyse_collected
+    from reportgen.render.page import render_html
+    from reportgen.render.report_json import dumps_json, report_json
+    from reportgen.render.sample_payload import sample_payload
 
     started = time.perf_counter()
     collected = synthetic_collected(n, k)
     built = time.perf_counter()
-    neighbours = shared_neighbours(collected.embeddings, 15)
-    ctx = Context(projection=project(collected.embeddings, "pca"), neighbours=neighbours,
-                  pixel_projection=pixel_projection(collected.pixels, "pca"),
-                  model_info={"path": "synthetic", "format": "none", "sha256": "0" * 64, "arch": None,
-                              "input": "synthetic"})
-    sections = run_all(collected, ctx, quiet=True)
-    report = report_json(sections, base={"schema_version": 2, "title": "synthetic"})
-    out.write_text(render_html(sections, title=f"synthetic N={n} K={k}", samples=sample_payload(collected),
+    outcome = analyse_collected(collected)
+    report = report_json(outcome.sections, base={"schema_version": 2, "title": "synthetic"})
+    out.write_text(render_html(outcome.sections, title=f"synthetic N={n} K={k}", samples=sample_payload(collected),
                                meta={"version": "bench"}), encoding="utf-8")
     out.with_suffix(".json").write_text(dumps_json(report), encoding="utf-8")
     return {"seconds": time.perf_counter() - built, "build_seconds": built - started,
-            "errors": report["section_errors"], "slowest": sorted(ctx.section_seconds.items(), key=lambda kv: -kv[1])[:3]}
+            "errors": report["section_errors"],
+            "slowest": sorted(outcome.seconds.items(), key=lambda kv: -kv[1])[:3]}
 
 
 def in_child(cmd: list[str], env=None) -> tuple[float, float, subprocess.CompletedProcess]:

@@ -21,15 +21,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from reportgen.class_separation import knn_label_accuracy, neighbours_2d
-from reportgen.collect import collect_outputs
-from reportgen.embedding_tap import EmbeddingTap
-from reportgen.input_spec import infer_input_spec
-from reportgen.load_data import discover
-from reportgen.load_model import load_model
-from reportgen.neighbours import nearest_neighbours
-from reportgen.pixel_projection import reduced_pixels
-from reportgen.projection import project
+from reportgen.collect.batched_pass import collect_outputs
+from reportgen.compute.class_separation import knn_label_accuracy, neighbours_2d
+from reportgen.compute.neighbours import nearest_neighbours
+from reportgen.compute.pixel_projection import reduced_pixels
+from reportgen.compute.projection import project
+from reportgen.data.discover import discover
+from reportgen.model.adapter import adapter_for
+from reportgen.model.input_spec import infer_input_spec
+from reportgen.model.load import load_model
 
 HERE = Path(__file__).resolve().parent
 K = 15
@@ -42,7 +42,7 @@ def collected_for(n: int, workdir: Path):
     loaded = load_model(root / "model.pt2", device=torch.device("cpu"))
     source = discover(root / "data")
     spec = infer_input_spec(loaded.module)
-    return collect_outputs(EmbeddingTap(loaded.module, None), source, spec, device=torch.device("cpu"),
+    return collect_outputs(adapter_for(loaded.module), source, spec, device=torch.device("cpu"),
                            batch_size=256, workers=2, quiet=True)
 
 

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from make_data import fit_and_export
 from PIL import Image
 from torch import nn
-
-from make_data import fit_and_export
 
 SIDE = 32
 

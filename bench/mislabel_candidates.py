@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reportgen.mislabel_scores import mislabel_scores
+from reportgen.compute.mislabel_scores import mislabel_scores
 
 
 def vote_shares(labels: np.ndarray, others: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:

@@ -14,8 +14,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from reportgen.decode_image import open_image
-from reportgen.progress import progress
+from reportgen.data.decode import open_image
+from reportgen.runtime.progress import progress
 
 IMAGE_SIDE = 32  # the 8x8 digits, upscaled: big enough for a two-conv network and for thumbnails
 VAL_SHARE = 0.25

@@ -1,78 +1,45 @@
-"""load -> collect -> neighbours -> projection -> analyses -> render: the whole report as one call."""
+"""The whole report as one call: load -> collect -> neighbours -> projections + analyses -> render -> write.
+
+`build_report` reads top to bottom; each step is a function of the subpackage named for its stage.
+"""
 
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-from threadpoolctl import threadpool_limits
-
 from reportgen import __version__
-from reportgen.analyses import run_all
-from reportgen.archive_index import index_entry
-from reportgen.baseline_comparison import run_baseline
-from reportgen.batch_size import choose_batch_size
-from reportgen.class_groups import load_class_groups
-from reportgen.collect import collect_outputs, first_image_size, input_loader
-from reportgen.embedding_tap import EmbeddingTap
-from reportgen.distributed import launched_world, rank_device
-from reportgen.errors import ReportgenError
-from reportgen.exports import write_projector
-from reportgen.input_spec import infer_input_spec
-from reportgen.load_data import discover
-from reportgen.load_model import load_model
-from reportgen.neighbours import shared_neighbours
-from reportgen.pixel_projection import pixel_projection
-from reportgen.projection import project
-from reportgen.provenance import provenance
-from reportgen.render import check_writable, dumps_json, render_html, report_json, write_atomic
-from reportgen.sample_payload import sample_payload
-from reportgen.section import Context
-from reportgen.training_history import load_history
-from reportgen.warm_imports import WarmImports
+from reportgen.analyses import REGISTRY
+from reportgen.analyses.notes import read_notes
+from reportgen.analyses.runner import run_all
+from reportgen.collect.batch_size import choose_batch_size
+from reportgen.collect.batched_pass import collect_outputs, first_image_size
+from reportgen.collect.dataset import input_loader
+from reportgen.collect.distributed import launched_world, rank_device
+from reportgen.compute.neighbours import ANALYSIS_NEIGHBOURS, shared_neighbours
+from reportgen.data.class_groups import load_class_groups
+from reportgen.data.discover import discover
+from reportgen.explain.model_access import ModelAccess
+from reportgen.model.adapter import adapter_for
+from reportgen.model.input_spec import infer_input_spec
+from reportgen.model.load import load_model
+from reportgen.options import ReportOptions, resolve_options
+from reportgen.render.files import check_writable, write_atomic
+from reportgen.render.page import render_html
+from reportgen.render.report_json import dumps_json, report_json
+from reportgen.render.sample_payload import sample_payload
+from reportgen.review.archive_index import index_entry
+from reportgen.review.baseline_comparison import run_baseline
+from reportgen.review.exports import write_projector
+from reportgen.review.training_history import read_history
+from reportgen.runtime.device import resolve_device
+from reportgen.runtime.fits import projection_fits
+from reportgen.runtime.provenance import provenance
+from reportgen.runtime.warm_imports import WarmImports
 
-
-def read_notes(path: str | Path) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReportgenError(f"{path}: cannot read the --notes file ({getattr(exc, 'strerror', None) or exc})") from exc
-
-
-FITS_BESIDE_ANALYSES_UP_TO = 20_000
-
-
-@dataclass
-class ReportOptions:
-    arch: str | None = None
-    trust_model: bool = False
-    classes: list[str] | None = None
-    image_size: int | None = None
-    mean: tuple[float, ...] | None = None
-    std: tuple[float, ...] | None = None
-    device: str = "auto"
-    batch_size: int | None = None  # None = auto (batch_size.choose_batch_size)
-    amp: bool = False
-    workers: int | None = None
-    layer: str | None = None
-    projection: str = "umap"
-    seed: int = 0
-    top_k: int = 25
-    neighbours: int = 8
-    saliency_samples: int = 200
-    cam_layer: str | None = None
-    quiet: bool = False
-    title: str | None = None
-    command: list[str] | None = None
-    notes: str | Path | None = None  # a markdown file shown in the Notes section
-    history: str | Path | None = None  # per-epoch metrics: CSV, JSON or a TensorBoard event folder
-    baseline: str | Path | None = None  # an older checkpoint compared with this one on the same data
-    export_projector: str | Path | None = None  # folder for TensorBoard Embedding Projector files
-    class_groups: str | Path | None = None  # CSV class,group: accuracy per group, colour by group
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -83,68 +50,36 @@ class ReportResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def timed(seconds: dict[str, float], name: str, function, *args, **kwargs):
-    """`function(*args, **kwargs)`, its seconds recorded under `name` (for jobs on other threads)."""
-    started = time.perf_counter()
-    try:
-        return function(*args, **kwargs)
-    finally:
-        seconds[name] = round(time.perf_counter() - started, 3)
+class Clock:
+    """Seconds per stage, in the order the stages ran."""
+
+    def __init__(self):
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round(now - self._last, 3)
+        self._last = now
 
 
-@contextmanager
-def fit_pool():
-    """The two threads the two UMAP fits run on. Leaving normally waits for the fits; leaving on an exception
-    (Ctrl-C, a crash) does not: a fit thread caught in an import can wait for ever on a lock the interrupted
-    main thread held, and the command exits without joining it."""
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reportgen-fit")
-    try:
-        yield pool
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ReportgenError("--device cuda: no CUDA device is available on this machine; use --device cpu or auto")
-    try:
-        return torch.device(name)
-    except RuntimeError as exc:
-        raise ReportgenError(f"--device {name}: not a device name; use auto, cpu or cuda") from exc
-
-
-def build_report(model: str | Path, data: str | Path, output: str | Path = "report.html", *,
-                 json_path: str | Path | None = None, options: ReportOptions | None = None,
-                 **overrides) -> ReportResult | None:
+def build_report(model, data, output: str | Path = "report.html", *, json_path: str | Path | None = None,
+                 options: ReportOptions | None = None, **changes) -> ReportResult | None:
     """Analyse MODEL on DATA; write the HTML report to `output` and its JSON twin to `json_path`.
 
-    Under torchrun, ranks other than 0 return None once their share of the pass is gathered."""
-    opts = options or ReportOptions()
-    for key, value in overrides.items():
-        setattr(opts, key, value)
-    output = Path(output)
-    check_writable(output, "-o")
-    if json_path:
-        check_writable(Path(json_path), "--json")
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = round(now - clock, 3)
-        clock = now
-
+    Options come from `options` and keyword `changes` (ReportOptions' fields). Under torchrun, ranks other than
+    0 return None once their share of the pass is gathered."""
+    opts = resolve_options(options, changes)
+    output, json_out = Path(output), Path(json_path) if json_path else None
+    check_writable(output, "-o")  # fail before the long run, not after it
+    if json_out is not None:
+        check_writable(json_out, "--json")
+    clock = Clock()
     notes = read_notes(opts.notes) if opts.notes else None
-    history = load_history(opts.history) if opts.history else None
+    history = read_history(opts.history) if opts.history else None
     world = launched_world()
     device = rank_device(resolve_device(opts.device))
-    if world is not None and not world.is_main:
-        opts.quiet = True  # one set of progress bars, rank 0's
+    quiet = opts.quiet or (world is not None and not world.is_main)  # one set of progress bars, rank 0's
     loaded = load_model(model, arch=opts.arch, trust_model=opts.trust_model, device=device)
     old = load_model(opts.baseline, arch=opts.arch, trust_model=opts.trust_model, device=device) \
         if opts.baseline else None
@@ -154,85 +89,74 @@ def build_report(model: str | Path, data: str | Path, output: str | Path = "repo
     if spec.size is None:
         spec.size = first_image_size(source, spec.channels)
         spec.source += "; size of the first image"
-    tap = EmbeddingTap(loaded.module, opts.layer)
-    lap("load")
-    opts.batch_size = opts.batch_size or choose_batch_size(tap, spec, device, num_samples=len(source.samples),
-                                                           workers=opts.workers or 4, amp=opts.amp)
-    warm = WarmImports(with_umap=opts.projection == "umap")
-    try:
-        collected = collect_outputs(tap, source, spec, device=device, batch_size=opts.batch_size,
-                                    workers=opts.workers, quiet=opts.quiet, world=world, amp=opts.amp,
-                                    after_fork=warm.start if world is None or world.is_main else None)
-    finally:
-        warm.done()
-    lap("decode + forward")
-    if world is not None and not world.is_main:
-        return None  # rank 0 has every row now and writes the one report
-    if opts.export_projector:
-        write_projector(collected, Path(opts.export_projector))
-    embeddings = collected.embeddings
-    # The two UMAP fits are single-threaded (seeded UMAP is) and their numba kernels release the GIL: they run
-    # on two threads, beside the analyses (see run_all). Above FITS_BESIDE_ANALYSES_UP_TO samples the fits' and
-    # the analyses' working sets together broke the 2 GB budget (2.18 GB at 60k, bench/harness.py), so there
-    # the analyses wait for both fits. At 60k the two fits in parallel peak at 1.61 GB; one after another they
-    # peaked at 1.52 GB and took 11 s longer, each leaving a core idle.
-    beside_analyses = collected.n <= FITS_BESIDE_ANALYSES_UP_TO
-    background: dict[str, float] = {}
-    neighbours = shared_neighbours(embeddings, max(opts.neighbours, 15), device=device, seed=opts.seed)
-    lap("neighbours")
-    # From here on BLAS and OpenMP pools get one thread each (threadpoolctl), and from before the fits start:
-    # - the fits and the analyses already keep both cores busy, and two-thread pools only waited at their
-    #   barriers (at 10k: 14.6 -> 12.0 CPU-seconds for this stage, sub-populations 4.5 s -> 2.4 s);
-    # - a pool's thread count changes float sums' last bits (the pixels' PCA, UMAP's spectral start), and
-    #   UMAP turns those into a different layout. A limit that began while a fit was running (as it once
-    #   did) made the coordinates depend on timing; one setting for every fit and analysis, in both modes,
-    #   keeps them a function of the inputs and the seed.
-    # OpenMP's count is kept per thread, so the fit threads' own torch ops (the raw pixels' kNN graph) keep
-    # torch's default. Limited to one as well, the two fits at 60k took 40-45 s against 35-44 s (two
-    # alternating rounds each).
-    with threadpool_limits(limits=1), fit_pool() as fits:
-        projection_job = fits.submit(timed, background, "projection", project, embeddings, opts.projection,
-                                     seed=opts.seed, neighbours=neighbours)
-        pixel_job = fits.submit(timed, background, "raw-pixel projection", pixel_projection, collected.pixels,
-                                opts.projection, seed=opts.seed, device=device)
-        if not beside_analyses:
-            wait([projection_job, pixel_job])
-        baseline = None
-        if old is not None:
-            baseline = run_baseline(old, source, spec, collected, device=device, opts=opts)
-            lap("baseline")
-        ctx = Context(
-            top_k=opts.top_k, seed=opts.seed, neighbours=neighbours, input_spec=spec,
-            neighbour_count=opts.neighbours, saliency_samples=opts.saliency_samples, cam_layer=opts.cam_layer,
-            provenance=provenance(source, seed=opts.seed, device=str(device), command=opts.command),
-            timings=timings,
-            model_info={"path": str(loaded.path), "format": loaded.format, "sha256": loaded.sha256,
-                        "arch": loaded.arch,
-                        "input": f"{spec.channels}x{spec.size[0]}x{spec.size[1]}, mean {list(spec.mean)}, "
-                                 f"std {list(spec.std)} ({spec.source})"},
-            model=loaded.module, model_format=loaded.format, device=device,
-            load_inputs=input_loader(source, spec, collected, device),
-            notes=notes, notes_path=str(opts.notes) if opts.notes else None,
-            history=history, history_path=str(opts.history) if opts.history else None, baseline=baseline,
-            class_groups=groups,
-        )
-        # all three change the numbers' last digits
-        ctx.provenance.update(batch_size=opts.batch_size, amp=opts.amp, forward_threads=collected.forward_threads)
-        sections = run_all(collected, ctx, quiet=opts.quiet,
-                           pending={"projection": projection_job, "pixel_projection": pixel_job})
-    lap("projections + analyses")
+    with ExitStack() as hooks:  # every adapter takes its hooks out again, however the run ends
+        adapter = hooks.enter_context(adapter_for(loaded.module, opts.layer))
+        old_adapter = hooks.enter_context(adapter_for(old.module, opts.layer)) if old else None
+        clock.lap("load")
+        batch_size = opts.batch_size or choose_batch_size(adapter, spec, device, num_samples=len(source.samples),
+                                                          workers=opts.workers or 4, amp=opts.amp)
+        warm = WarmImports(with_umap=opts.projection == "umap")
+        try:
+            collected = collect_outputs(adapter, source, spec, device=device, batch_size=batch_size,
+                                        workers=opts.workers, quiet=quiet, world=world, amp=opts.amp,
+                                        after_fork=warm.start if world is None or world.is_main else None)
+        finally:
+            warm.done()
+        clock.lap("decode + forward")
+        if world is not None and not world.is_main:
+            return None  # rank 0 has every row now and writes the one report
+        if opts.export_projector:
+            write_projector(collected, Path(opts.export_projector))
+        neighbours = shared_neighbours(collected.embeddings, max(opts.neighbours, ANALYSIS_NEIGHBOURS), device=device,
+                                       seed=opts.seed)
+        clock.lap("neighbours")
+        with projection_fits(collected, neighbours, method=opts.projection, seed=opts.seed, device=device) as fits:
+            baseline = None
+            if old is not None:
+                baseline = run_baseline(old, old_adapter, source, spec, collected, device=device,
+                                        batch_size=batch_size, opts=opts, quiet=quiet)
+                clock.lap("baseline")
+            inputs = {
+                "top_k": opts.top_k, "seed": opts.seed, "neighbour_count": opts.neighbours,
+                "saliency_samples": opts.saliency_samples, "cam_layer": opts.cam_layer, "device": device,
+                "neighbours": neighbours, "projection": fits.projection, "pixel_projection": fits.pixel_projection,
+                "model_access": ModelAccess(adapter, input_loader(source, spec, collected, device), spec.mean,
+                                            spec.std),
+                "provenance": provenance(source, seed=opts.seed, device=str(device), command=opts.command)
+                # all three change the numbers' last digits
+                | {"batch_size": batch_size, "amp": opts.amp, "forward_threads": collected.forward_threads},
+                "timings": clock.timings, "model_info": loaded.info(spec),
+                "notes": notes, "history": history, "baseline": baseline, "class_groups": groups,
+            }
+            outcome = run_all(collected, inputs, modules=REGISTRY, quiet=quiet)
+        clock.lap("projections + analyses")
     title = opts.title or f"reportgen: {loaded.path.name} on {source.root.name or source.root}"
-    report = report_json(sections, base={"schema_version": 2, "title": title, "report_html": output.name})
-    html = render_html(sections, title=title, samples=sample_payload(collected, seed=opts.seed, groups=groups),
+    report = report_json(outcome.sections, base={"schema_version": SCHEMA_VERSION, "title": title,
+                                                 "report_html": output.name})
+    html = render_html(outcome.sections, title=title, samples=sample_payload(collected, seed=opts.seed, groups=groups),
                        meta={"version": __version__, "title": title, "index": index_entry(report)})
-    lap("render")
+    clock.lap("render")
     write_atomic(output, html)
-    report["timings"] = timings
-    report["background_seconds"] = background  # the fits that ran during "projections + analyses"
-    report["section_seconds"] = ctx.section_seconds  # each analysis's own work
-    report["section_wait_seconds"] = ctx.section_wait_seconds  # and its wait for a fit on another thread
-    json_out = Path(json_path) if json_path else None
+    report |= {"timings": clock.timings,
+               "background_seconds": fits.seconds,  # the fits that ran during "projections + analyses"
+               "section_seconds": outcome.seconds,  # each analysis's own work
+               "section_wait_seconds": outcome.waits}  # and its wait for a fit on another thread
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(json_out, dumps_json(report))
-    return ReportResult(output, json_out, report, timings)
+    return ReportResult(output, json_out, report, clock.timings)
+
+
+def analyse_collected(collected, *, projection: str = "pca", seed: int = 0, quiet: bool = True, **inputs):
+    """Every analysis over arrays collected elsewhere (a test's or a bench's synthetic `Collected`): the shared
+    kNN graph and both projections made here, no model unless `inputs` gives one (model_access). Returns the
+    runner's Outcome; `inputs` adds or replaces any analysis input (class_groups, provenance, ...)."""
+    from reportgen.compute.pixel_projection import pixel_projection
+    from reportgen.compute.projection import project
+
+    neighbours = shared_neighbours(collected.embeddings, ANALYSIS_NEIGHBOURS, seed=seed)
+    given = {"top_k": 25, "seed": seed, "neighbours": neighbours,
+             "projection": project(collected.embeddings, projection, seed=seed, neighbours=neighbours),
+             "pixel_projection": pixel_projection(collected.pixels, projection, seed=seed),
+             "provenance": {}, "timings": {},
+             "model_info": {"path": "(arrays)", "format": "none", "sha256": "", "arch": None, "input": "(arrays)"}}
+    return run_all(collected, given | inputs, modules=REGISTRY, quiet=quiet)

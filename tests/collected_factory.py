@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reportgen.collect import Collected
+from reportgen.collect.batched_pass import Collected
 
 
 def make_collected(n: int = 60, k: int = 3, d: int = 8, *, seed: int = 0, splits=("val",),

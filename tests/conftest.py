@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-
 from tiny_models import TinyNet
 
 CLASSES = ["bar", "dot", "ring"]

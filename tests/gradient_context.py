@@ -1,4 +1,4 @@
-"""Build what the gradient analyses get from the pipeline (Collected + Context) for one saved model file, the
+"""Build what the gradient analyses get from the pipeline (Collected + their inputs) for one saved model file, the
 way pipeline.build_report does, so an analysis can be run on every model format without writing a report."""
 
 from __future__ import annotations
@@ -6,29 +6,35 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from reportgen.collect import collect_outputs, input_loader
-from reportgen.embedding_tap import EmbeddingTap
-from reportgen.input_spec import infer_input_spec
-from reportgen.load_data import discover
-from reportgen.load_model import load_model
-from reportgen.section import Context
+from reportgen.analyses.runner import run_all
+from reportgen.collect.batched_pass import collect_outputs
+from reportgen.collect.dataset import input_loader
+from reportgen.data.discover import discover
+from reportgen.explain.model_access import ModelAccess
+from reportgen.model.adapter import adapter_for
+from reportgen.model.input_spec import infer_input_spec
+from reportgen.model.load import load_model
 
 ARCH = {"state_dict": "tiny_models:make_tiny_net"}
 
 
-def collected_and_context(model_path, data_root, fmt: str, **context_fields):
+def collected_and_inputs(model_path, data_root, fmt: str, **inputs):
+    """(Collected, the analyses' inputs) for a saved model; `inputs` adds or overrides (saliency_samples, ...)."""
     loaded = load_model(model_path, arch=ARCH.get(fmt), trust_model=fmt == "pickle", device="cpu")
     source = discover(data_root)
     spec = infer_input_spec(loaded.module, image_size=16)
-    tap = EmbeddingTap(loaded.module)  # as in the pipeline: it may insert a capture node into a .pt2 graph
-    collected = collect_outputs(tap, source, spec, device=torch.device("cpu"), batch_size=32, workers=0, quiet=True)
-    ctx = Context(top_k=3, input_spec=spec, model=loaded.module, model_format=loaded.format,
-                  device=torch.device("cpu"), load_inputs=input_loader(source, spec, collected, torch.device("cpu")))
-    for key, value in context_fields.items():
-        setattr(ctx, key, value)  # saliency_samples / cam_layer, before the pipeline's Context has them
-    return collected, ctx
+    adapter = adapter_for(loaded.module)  # as in the pipeline: it may insert a capture node into a .pt2 graph
+    collected = collect_outputs(adapter, source, spec, device=torch.device("cpu"), batch_size=32, workers=0,
+                                quiet=True)
+    access = ModelAccess(adapter, input_loader(source, spec, collected, torch.device("cpu")), spec.mean, spec.std)
+    return collected, {"top_k": 3, "model_access": access, **inputs}
 
 
+def analyse(module, collected, **inputs):
+    """One analysis run as the pipeline runs it (its declared inputs picked from `inputs`); its Section, checked."""
+    (section,) = run_all(collected, inputs, modules=[module], quiet=True).sections
+    assert section.error is None, f"{section.error}\n{section.trace}"
+    return section
 class MLP(nn.Module):
     """No convolution at all."""
 

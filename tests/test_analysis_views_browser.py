@@ -61,10 +61,10 @@ def test_figures_draw_with_shared_class_colours_hover_and_click(browser, demo_li
     card.wait_for(state="visible", timeout=5000)
     path = page.evaluate("(i) => JSON.parse(document.getElementById('sample-data').textContent).path[i]", sample)
     assert path in card.inner_text()
-    if page.evaluate("!!(window.reportgen && window.reportgen.showSample)"):
-        page.mouse.click(x, y)
-        page.wait_for_selector("#drawer:not([hidden])", timeout=5000)
-        assert path in page.locator("#drawer").inner_text()
+    assert page.evaluate("!!(window.reportgen && window.reportgen.showSample)")
+    page.mouse.click(x, y)
+    page.wait_for_selector("#drawer:not([hidden])", timeout=5000)
+    assert path in page.locator("#drawer").inner_text()
     assert errors == []
     page.close()
 
@@ -96,24 +96,23 @@ def test_show_all_opens_a_whole_mode_in_the_selection_gallery(browser, tmp_path)
     from test_subpopulations import two_mode_collected
 
     from reportgen.analyses import sample_explorer, subpopulations
-    from reportgen.neighbours import nearest_neighbours
-    from reportgen.projection import project
-    from reportgen.render import render_html
-    from reportgen.sample_payload import sample_payload
-    from reportgen.section import Context
+    from reportgen.compute.neighbours import nearest_neighbours
+    from reportgen.compute.projection import project
+    from reportgen.render.page import render_html
+    from reportgen.render.sample_payload import sample_payload
 
     collected = two_mode_collected()
-    ctx = Context(projection=project(collected.embeddings, "pca"),
-                  neighbours=nearest_neighbours(collected.embeddings, 15))
-    sections = [sample_explorer.run(collected, ctx), subpopulations.run(collected, ctx)]
+    from reportgen.analyses.runner import run_all
+
+    inputs = {"projection": project(collected.embeddings, "pca"), "seed": 0,
+              "neighbours": nearest_neighbours(collected.embeddings, 15)}
+    sections = run_all(collected, inputs, modules=[sample_explorer, subpopulations], quiet=True).sections
     html = tmp_path / "page.html"
     html.write_text(render_html(sections, title="t", samples=sample_payload(collected), meta={"version": "test"}),
                     encoding="utf-8")
     page, errors = open_report(browser, html)
-    if not page.evaluate("!!(window.reportgen && window.reportgen.showSelection)"):
-        page.close()
-        return  # the selection gallery belongs to report.js; nothing to open without it
-    mode = sections[1].data["classes"][0]["modes"][1]
+    assert page.evaluate("!!(window.reportgen && window.reportgen.showSelection)")
+    mode = sections[1].result.classes[0]["modes"][1]
     page.locator("#subpopulations button.rg-show-selection").nth(1).click()
     page.wait_for_selector("#drawer:not([hidden])", timeout=5000)
     assert f"{mode['size']} samples" in page.locator("#drawer").inner_text()

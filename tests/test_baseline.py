@@ -7,11 +7,11 @@ import pytest
 import torch
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
-from sklearn.metrics import confusion_matrix
-
 from conftest import CLASSES, load_tensors
-from reportgen.cli import cli
+from sklearn.metrics import confusion_matrix
 from tiny_models import TinyNet
+
+from reportgen.cli import cli
 
 
 @pytest.fixture(scope="module")

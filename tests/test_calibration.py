@@ -13,8 +13,13 @@ import torch
 from scipy.optimize import minimize_scalar
 from scipy.special import softmax
 from sklearn.calibration import calibration_curve
-from sklearn.metrics import (average_precision_score, log_loss, precision_recall_curve, roc_auc_score,
-                             top_k_accuracy_score)
+from sklearn.metrics import (
+    average_precision_score,
+    log_loss,
+    precision_recall_curve,
+    roc_auc_score,
+    top_k_accuracy_score,
+)
 from torchmetrics.classification import BinaryCalibrationError, MulticlassCalibrationError
 
 from reportgen.compute.calibration import calibration_by_split, calibration_for_split, prior_baseline

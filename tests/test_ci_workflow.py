@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from fake_forge import FakeForge
+
 from reportgen.cli import cli
 from reportgen.errors import ReportgenError
 from reportgen.review.pr_comment import GITHUB_COMMENT_LIMIT, fit_body, post_github_comment, post_gitlab_note

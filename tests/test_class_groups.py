@@ -5,14 +5,14 @@ import json
 
 import numpy as np
 import pytest
-from sklearn.metrics import confusion_matrix
-
 from collected_factory import make_collected
-from reportgen import build_report
-from reportgen.class_groups import NO_GROUP, load_class_groups
-from reportgen.cli import main
-from reportgen.errors import ReportgenError
+from sklearn.metrics import confusion_matrix
 from synthetic_page import render_collected
+
+from reportgen import build_report
+from reportgen.cli import main
+from reportgen.data.class_groups import NO_GROUP, load_class_groups
+from reportgen.errors import ReportgenError
 
 
 def write(path, text):

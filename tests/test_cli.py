@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from conftest import CLASSES
 from PIL import Image
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from reportgen.cli import cli
-from conftest import CLASSES
 
 
 def run(args, cwd=None):
@@ -85,8 +85,9 @@ def test_output_count_mismatch_is_one_clear_line(model_files, image_tree, tmp_pa
     shutil.copytree(image_tree / "val", tree)
     shutil.copytree(tree / "dot", tree / "extra")
     result = run([str(model_files["pt2"]), str(tree), "-o", str(tmp_path / "r.html")])
-    assert result.exit_code == 2
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
     assert "outputs (3,) values per image but the data has 4 classes" in result.output
+    assert "pass --classes in the model's output order" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "r.html").exists()
 
 

@@ -6,14 +6,14 @@ import sys
 
 import torch
 
-from reportgen.collect import collect_outputs
-from reportgen.input_spec import InputSpec
-from reportgen.load_data import discover
-from reportgen.warm_imports import LIBRARIES, SWITCH_INTERVAL, WarmImports
+from reportgen.collect.batched_pass import collect_outputs
+from reportgen.data.discover import discover
+from reportgen.model.input_spec import InputSpec
+from reportgen.runtime.warm_imports import LIBRARIES, SWITCH_INTERVAL, WarmImports
 
 
 class FakeTap:
-    layer, note = "test", None
+    embedding_layer, embedding_note = "test", None
 
     def __call__(self, x):
         return torch.zeros(len(x), 3), torch.zeros(len(x), 4)
@@ -50,7 +50,7 @@ def test_a_report_restores_the_switch_interval(model_files, image_tree, tmp_path
 
 
 def test_the_forward_gets_the_cores_the_decoding_workers_leave(monkeypatch):
-    from reportgen import collect
+    from reportgen.collect import batched_pass as collect
 
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     for cores, torch_has, workers, expected in [(2, 2, 2, 1), (2, 2, 0, 2), (16, 16, 4, 12), (16, 4, 4, 4),
@@ -62,7 +62,7 @@ def test_the_forward_gets_the_cores_the_decoding_workers_leave(monkeypatch):
 
 
 def test_the_pass_runs_with_that_thread_count_records_it_and_gives_torch_its_own_back(image_tree):
-    from reportgen.collect import forward_threads
+    from reportgen.collect.batched_pass import forward_threads
 
     during = []
 

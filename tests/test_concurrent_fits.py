@@ -1,43 +1,44 @@
 """The projections fit on other threads while the analyses run: results wait where needed, stay in registry order,
 and are the same numbers as fitted one after another."""
 
-import inspect
 import subprocess
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
-from reportgen.analyses import REGISTRY, run_all
-from reportgen.neighbours import nearest_neighbours
-from reportgen.numba_cache import import_cached
-from reportgen.projection import project
-from reportgen.section import Context, Section
+from reportgen.analyses import REGISTRY
+from reportgen.analyses.runner import declared_inputs, run_all
+from reportgen.compute.neighbours import nearest_neighbours
+from reportgen.compute.projection import project
+from reportgen.runtime.numba_cache import import_cached
 
-PENDABLE = ("projection", "pixel_projection")
+
+def analysis(name, run):
+    return SimpleNamespace(ID=name, TITLE=name.upper(), TEMPLATE="_x.html", run=run)
 
 
 def test_an_analysis_that_waits_runs_after_the_others_and_sections_keep_registry_order():
     pending = Future()
     order = []
 
-    def waiting_run(collected, ctx):
+    def waiting_run(collected, *, projection):
         order.append("waits")
-        return Section("waits", "W", "_x.html", {"coords": ctx.projection})
+        return {"coords": projection}
 
-    def free_run(collected, ctx):
+    def free_run(collected, *, seed):
         order.append("free")
         assert not pending.done()  # it ran before the projection arrived
         pending.set_result("the projection")
-        return Section("free", "F", "_x.html")
+        return {"seed": seed}
 
-    waits = SimpleNamespace(ID="waits", TITLE="W", WAITS_FOR=("projection",), run=waiting_run)
-    free = SimpleNamespace(ID="free", TITLE="F", run=free_run)
-    sections = run_all(None, Context(), quiet=True, pending={"projection": pending}, modules=[waits, free])
+    outcome = run_all(None, {"projection": pending, "seed": 3}, quiet=True,
+                      modules=[analysis("waits", waiting_run), analysis("free", free_run)])
     assert order == ["free", "waits"]
-    assert [s.id for s in sections] == ["waits", "free"]
-    assert sections[0].data["coords"] == "the projection"
+    assert [s.id for s in outcome.sections] == ["waits", "free"]
+    assert outcome.sections[0].result == {"coords": "the projection"} and outcome.sections[1].result == {"seed": 3}
 
 
 def test_an_analysis_is_timed_for_its_own_work_and_its_wait_for_a_fit_apart():
@@ -46,34 +47,36 @@ def test_an_analysis_is_timed_for_its_own_work_and_its_wait_for_a_fit_apart():
 
     pending = Future()
     threading.Timer(0.3, pending.set_result, args=("the projection",)).start()
-
-    def quick(collected, ctx):
-        return Section("waits", "W", "_x.html")
-
-    waits = SimpleNamespace(ID="waits", TITLE="W", WAITS_FOR=("projection",), run=quick)
-    ctx = Context()
     started = time.perf_counter()
-    run_all(None, ctx, quiet=True, pending={"projection": pending}, modules=[waits])
+    outcome = run_all(None, {"projection": pending}, quiet=True,
+                      modules=[analysis("waits", lambda collected, *, projection: None)])
     assert time.perf_counter() - started >= 0.29
-    assert ctx.section_wait_seconds["waits"] >= 0.29
-    assert ctx.section_seconds["waits"] < 0.1
+    assert outcome.waits["waits"] >= 0.29
+    assert outcome.seconds["waits"] < 0.1
 
 
 def test_a_failed_fit_becomes_an_error_box_in_each_analysis_that_needed_it():
     failed = Future()
     failed.set_exception(RuntimeError("layout diverged"))
-    needs = [SimpleNamespace(ID=f"m{i}", TITLE="M", WAITS_FOR=("projection",), run=lambda c, x: Section("ok", "", ""))
-             for i in range(2)]
-    sections = run_all(None, Context(), quiet=True, pending={"projection": failed}, modules=needs)
-    assert [s.error for s in sections] == ["RuntimeError: layout diverged"] * 2
+    needs = [analysis(f"m{i}", lambda collected, *, projection: None) for i in range(2)]
+    outcome = run_all(None, {"projection": failed}, quiet=True, modules=needs)
+    assert [s.error for s in outcome.sections] == ["RuntimeError: layout diverged"] * 2
 
 
-def test_every_analysis_that_reads_a_pending_field_declares_it():
-    for module in REGISTRY:
-        source = inspect.getsource(module)
-        for name in PENDABLE:
-            if f"ctx.{name}" in source:
-                assert name in getattr(module, "WAITS_FOR", ()), f"{module.__name__} reads ctx.{name}"
+def test_an_input_no_one_provides_is_a_type_error_naming_it_and_optional_ones_keep_their_default():
+    typo = analysis("typo", lambda collected, *, projeciton: None)
+    with pytest.raises(TypeError, match="needs input 'projeciton'.*provides: projection"):
+        run_all(None, {"projection": 1}, quiet=True, modules=[typo])
+    optional = analysis("opt", lambda collected, *, notes=None, seed: (notes, seed))
+    assert run_all(None, {"seed": 1}, quiet=True, modules=[optional]).sections[0].result == (None, 1)
+
+
+def test_every_registered_analysis_declares_inputs_the_pipeline_provides(demo_like_report):
+    """The pipeline ran every analysis (run_all checks each declared input against what it was given) and none
+    failed: a declared input the pipeline lacks, or a misspelt one, would have stopped the report."""
+    assert set(demo_like_report.report["section_seconds"]) == {m.ID for m in REGISTRY}
+    assert demo_like_report.report["section_errors"] == {}
+    assert all(declared_inputs(m) or m.run.__code__.co_argcount == 1 for m in REGISTRY)
 
 
 def test_umap_kernels_release_the_gil_and_threaded_fits_equal_sequential_ones():
@@ -93,13 +96,14 @@ def test_umap_kernels_release_the_gil_and_threaded_fits_equal_sequential_ones():
 def test_a_report_with_its_fits_before_the_analyses_equals_one_with_them_beside(model_files, image_tree, tmp_path,
                                                                                  monkeypatch):
     from reportgen import pipeline
+    from reportgen.runtime import fits
 
     def run(name):
         return pipeline.build_report(model_files["pt2"], image_tree, tmp_path / f"{name}.html", quiet=True,
                                      projection="umap", workers=0, saliency_samples=4).report
 
     beside = run("beside")
-    monkeypatch.setattr(pipeline, "FITS_BESIDE_ANALYSES_UP_TO", 0)  # as above 20,000 samples
+    monkeypatch.setattr(fits, "FITS_BESIDE_ANALYSES_UP_TO", 0)  # as above 20,000 samples
     before = run("before")
     volatile = {"timings", "background_seconds", "section_seconds", "section_wait_seconds", "provenance", "report_html"}
 
@@ -118,6 +122,7 @@ def test_every_fit_runs_under_the_one_thread_limit_in_both_modes(model_files, im
     from threadpoolctl import threadpool_info
 
     from reportgen import pipeline
+    from reportgen.runtime import fits
 
     seen = []
 
@@ -127,10 +132,10 @@ def test_every_fit_runs_under_the_one_thread_limit_in_both_modes(model_files, im
             return function(*args, **kwargs)
         return wrapper
 
-    monkeypatch.setattr(pipeline, "project", recording(pipeline.project))
-    monkeypatch.setattr(pipeline, "pixel_projection", recording(pipeline.pixel_projection))
+    monkeypatch.setattr(fits, "project", recording(fits.project))
+    monkeypatch.setattr(fits, "pixel_projection", recording(fits.pixel_projection))
     for beside_up_to in (10**9, 0):
-        monkeypatch.setattr(pipeline, "FITS_BESIDE_ANALYSES_UP_TO", beside_up_to)
+        monkeypatch.setattr(fits, "FITS_BESIDE_ANALYSES_UP_TO", beside_up_to)
         pipeline.build_report(model_files["pt2"], image_tree, tmp_path / f"r{beside_up_to}.html", quiet=True,
                               projection="pca", workers=0, saliency_samples=0)
     assert len(seen) == 4 and all(threads == {"blas": 1} for threads in seen), seen
@@ -140,7 +145,7 @@ def test_import_cached_gives_every_thread_the_whole_module():
     # the fit threads and the warm-up thread import umap at once; none may get it half imported (a new process:
     # in this one an earlier test may have imported it already)
     code = ("import sys, threading, time\n"
-            "from reportgen.numba_cache import import_cached\n"
+            "from reportgen.runtime.numba_cache import import_cached\n"
             "threading.Thread(target=import_cached, args=('umap',)).start()\n"
             "while 'umap' not in sys.modules:  # the other thread is inside umap's import now\n"
             "    time.sleep(0.0005)\n"
@@ -156,6 +161,7 @@ def test_above_the_threshold_both_fits_run_together_and_the_analyses_wait_for_th
     import threading
 
     from reportgen import pipeline
+    from reportgen.runtime import fits
 
     both_fitting = threading.Barrier(2, timeout=60)  # breaks (an error) unless both fits run at once
 
@@ -167,13 +173,13 @@ def test_above_the_threshold_both_fits_run_together_and_the_analyses_wait_for_th
 
     seen = {}
 
-    def recording_run_all(collected, ctx, *, quiet, pending):
-        seen["fits done"] = all(job.done() for job in pending.values())
-        return run_all(collected, ctx, quiet=quiet, pending=pending)
+    def recording_run_all(collected, inputs, **kwargs):
+        seen["fits done"] = inputs["projection"].done() and inputs["pixel_projection"].done()
+        return run_all(collected, inputs, **kwargs)
 
-    monkeypatch.setattr(pipeline, "FITS_BESIDE_ANALYSES_UP_TO", 0)
-    monkeypatch.setattr(pipeline, "project", meeting(pipeline.project))
-    monkeypatch.setattr(pipeline, "pixel_projection", meeting(pipeline.pixel_projection))
+    monkeypatch.setattr(fits, "FITS_BESIDE_ANALYSES_UP_TO", 0)
+    monkeypatch.setattr(fits, "project", meeting(fits.project))
+    monkeypatch.setattr(fits, "pixel_projection", meeting(fits.pixel_projection))
     monkeypatch.setattr(pipeline, "run_all", recording_run_all)
     result = pipeline.build_report(model_files["pt2"], image_tree, tmp_path / "r.html", quiet=True,
                                    projection="pca", workers=0, saliency_samples=0)

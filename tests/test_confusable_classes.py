@@ -1,13 +1,14 @@
 """Confusable classes: the most confused pair comes first, neighbour mixing is a symmetric share."""
 
-import numpy as np
+import json
 
+import numpy as np
 from collected_factory import make_collected
+
 from reportgen.analyses import confusable_classes
 from reportgen.analyses.confusable_classes import neighbour_mixing
-from reportgen.neighbours import nearest_neighbours
-from reportgen.render import dumps_json, report_json
-from reportgen.section import Context
+from reportgen.compute.neighbours import nearest_neighbours
+from reportgen.render.report_json import dumps_json
 
 
 def test_neighbour_mixing_counts_links_between_two_classes():
@@ -27,24 +28,23 @@ def test_the_most_confused_pair_leads_with_look_alike_examples():
     c2 = np.flatnonzero(collected.labels == 2)[:15]
     collected.preds[c2] = 0
     collected.embeddings[c2] = collected.embeddings[collected.labels == 0][:15] + 0.1
-    ctx = Context(neighbours=nearest_neighbours(collected.embeddings, 15))
-    section = confusable_classes.run(collected, ctx)
-    pairs = section.json["confusable_classes"]["pairs"]
+    result = confusable_classes.run(collected, neighbours=nearest_neighbours(collected.embeddings, 15))
+    pairs = result.json()["confusable_classes"]["pairs"]
     first = pairs[0]
     assert (first["a"], first["b"], first["confusions"], first["b_as_a"]) == ("c0", "c2", 15, 15)
     assert first["neighbour_mixing"] > max(p["neighbour_mixing"] for p in pairs[1:])
-    shown = section.data["pairs"][0]
+    shown = result.shown_pairs[0]
     assert [e["prediction"] for e in shown["examples_b"]] == ["c0"] * 4  # wrong ones first
-    matrix = np.array(section.json["confusable_classes"]["centroid_distances"], dtype=float)
+    matrix = np.array(result.json()["confusable_classes"]["centroid_distances"], dtype=float)
     np.testing.assert_allclose(matrix, matrix.T)
-    dumps_json(report_json([section], base={}))
+    json.loads(dumps_json(result.json()))
 
 
 def test_nearest_class_means_match_a_direct_computation(monkeypatch):
     import numpy as np
 
-    from reportgen import class_geometry
-    from reportgen.class_geometry import class_means, nearest_class_means
+    from reportgen.compute import class_geometry
+    from reportgen.compute.class_geometry import class_means, nearest_class_means
 
     monkeypatch.setattr(class_geometry, "BLOCK_ELEMENTS", 17)  # several row blocks, one of them ragged
     rng = np.random.default_rng(0)

@@ -47,7 +47,7 @@ def test_report_json_has_a_line_per_top_level_key_and_per_sample_row(model_files
 
 
 def test_a_nan_that_slipped_through_becomes_null():
-    from reportgen.render import dumps_json
+    from reportgen.render.report_json import dumps_json
 
     assert json.loads(dumps_json({"a": [1.0, float("nan")], "b": {"c": float("inf")}, "d": []})) == \
         {"a": [1.0, None], "b": {"c": None}, "d": []}

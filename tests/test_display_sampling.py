@@ -1,10 +1,9 @@
 import json
 
-import numpy as np
-
-from reportgen.display_sampling import thumbnail_mask, thumbnail_note
-from reportgen.sample_payload import sample_payload
 from collected_factory import make_collected
+
+from reportgen.render.display_sampling import thumbnail_mask, thumbnail_note
+from reportgen.render.sample_payload import sample_payload
 
 
 def test_mask_keeps_everything_under_the_cap_and_a_seeded_subset_above():

@@ -9,8 +9,8 @@ from sklearn.metrics import recall_score
 
 from reportgen.cli import cli
 from reportgen.errors import ReportgenError
-from reportgen.pr_markdown import pr_summary
-from reportgen.quality_gate import GATE_FAILED_EXIT_CODE, check, measure, parse_threshold
+from reportgen.review.pr_markdown import pr_summary
+from reportgen.review.quality_gate import GATE_FAILED_EXIT_CODE, check, measure, parse_threshold
 
 FAST = ["-q", "--projection", "pca", "--workers", "0", "--saliency-samples", "0"]
 

@@ -6,13 +6,13 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from gradient_context import MLP, InplaceVGG, ReversedRegistration, TinyViT, export
 from pytorch_grad_cam import GradCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-from gradient_context import MLP, InplaceVGG, ReversedRegistration, TinyViT, export
-from reportgen.grad_cam import NO_CONV, SCRIPT, TRANSFORMER, cam_to_input_size, find_cam_layer, grad_cam
-from reportgen.layer_capture import NoHooks, capture_outputs, conv_layers
-from reportgen.saliency import target_gradients
+from reportgen.explain.grad_cam import NO_CONV, SCRIPT, TRANSFORMER, cam_to_input_size, find_cam_layer, grad_cam
+from reportgen.explain.saliency import target_gradients
+from reportgen.model.adapter import NoHooks, adapter_for
 
 PROBE = torch.zeros(1, 1, 16, 16)
 
@@ -26,7 +26,7 @@ def batch(image_tree):
 
 
 def our_cam(model, layer, inputs, targets):
-    with capture_outputs(model, [layer]) as layers:
+    with adapter_for(model) as adapter, adapter.capture([layer]) as layers:
         result = target_gradients(model, inputs, targets, layers=layers, layer_name=layer)
     return grad_cam(result.layer, result.layer_grad)
 
@@ -62,7 +62,7 @@ def test_grad_cam_agrees_with_pytorch_grad_cam(tiny_model, batch):
 def test_exported_program_gives_the_same_grad_cam_as_the_eager_model(tiny_model, batch):
     inputs, targets = batch
     graph = export(tiny_model, PROBE.expand(2, -1, -1, -1))
-    layer = find_cam_layer(graph, PROBE)
+    layer = find_cam_layer(adapter_for(graph), PROBE)
     assert layer.name == "conv2"
     torch.testing.assert_close(our_cam(graph, layer.name, inputs, targets),
                                our_cam(tiny_model, "conv2", inputs, targets), atol=1e-6, rtol=1e-5)
@@ -71,32 +71,37 @@ def test_exported_program_gives_the_same_grad_cam_as_the_eager_model(tiny_model,
 def test_capture_leaves_the_exported_graph_as_it_was(tiny_model):
     graph = export(tiny_model, PROBE.expand(2, -1, -1, -1))
     before = [n.name for n in graph.graph.nodes]
-    with capture_outputs(graph, ["conv1", "conv2"]) as store:
-        graph(PROBE)
-    assert set(store) == {"conv1", "conv2"}
-    assert [n.name for n in graph.graph.nodes] == before
+    with adapter_for(graph) as adapter:  # the embedding tap inserts a node too ...
+        assert len(graph.graph.nodes) == len(before) + 1
+        with adapter.capture(["conv1", "conv2"]) as store:
+            graph(PROBE)
+        assert set(store) == {"conv1", "conv2"}
+    assert [n.name for n in graph.graph.nodes] == before  # ... and every inserted node is gone again
 
 
 def test_eager_hooks_are_removed(tiny_model):
-    with capture_outputs(tiny_model, ["conv2"]):
-        pass
-    assert not tiny_model.conv2._forward_hooks
+    with adapter_for(tiny_model) as adapter:
+        assert tiny_model.fc._forward_pre_hooks  # the embedding tap
+        with adapter.capture(["conv2"]):
+            assert tiny_model.conv2._forward_hooks
+        assert not tiny_model.conv2._forward_hooks
+    assert not tiny_model.fc._forward_pre_hooks and not tiny_model.conv2._forward_hooks
 
 
 def test_the_last_convolution_is_found_by_execution_order():
     model = ReversedRegistration().eval()
-    assert [layer.name for layer in conv_layers(model, PROBE)] == ["early", "late"]
-    assert find_cam_layer(model, PROBE).name == "late"
+    assert [layer.name for layer in adapter_for(model).conv_layers(PROBE)] == ["early", "late"]
+    assert find_cam_layer(adapter_for(model), PROBE).name == "late"
 
 
 def test_torchscript_explains_why_grad_cam_is_absent(tiny_model):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for program in (torch.jit.script(tiny_model), torch.jit.trace(tiny_model, PROBE)):
-            layer = find_cam_layer(program, PROBE)
+            layer = find_cam_layer(adapter_for(program), PROBE)
             assert layer.name is None and layer.note == SCRIPT
             with pytest.raises(NoHooks):
-                with capture_outputs(program, ["conv2"]):
+                with adapter_for(program).capture(["conv2"]):
                     pass
 
 
@@ -104,13 +109,14 @@ def test_torchscript_explains_why_grad_cam_is_absent(tiny_model):
 def test_models_without_a_useful_convolution_get_a_sentence(exported):
     for model, note in ((MLP(), NO_CONV), (TinyViT(), TRANSFORMER)):
         model = export(model, PROBE.expand(2, -1, -1, -1)) if exported else model.eval()
-        layer = find_cam_layer(model, PROBE)
+        layer = find_cam_layer(adapter_for(model), PROBE)
         assert layer.name is None and layer.note == note, type(model).__name__
 
 
 def test_cam_layer_override(tiny_model, batch):
-    assert find_cam_layer(tiny_model, PROBE, "conv1").name == "conv1"
-    missing = find_cam_layer(tiny_model, PROBE, "layer9")
+    with adapter_for(tiny_model) as adapter:
+        assert find_cam_layer(adapter, PROBE, "conv1").name == "conv1"
+        missing = find_cam_layer(adapter, PROBE, "layer9")
     assert missing.name is None and "--cam-layer layer9" in missing.note
     inputs, targets = batch
     assert our_cam(tiny_model, "conv1", inputs, targets).shape == (len(inputs), 16, 16)
@@ -126,7 +132,7 @@ def test_inplace_relu_after_the_convolution_keeps_gradients_right():
         if isinstance(module, torch.nn.ReLU):
             module.inplace = False
     inputs, targets = torch.rand(4, 1, 16, 16), torch.tensor([0, 1, 2, 0])
-    layer = find_cam_layer(inplace, PROBE).name
+    layer = find_cam_layer(adapter_for(inplace), PROBE).name
     assert layer == "features.2"
     ours = our_cam(inplace, layer, inputs, targets)
     assert ours.abs().max() > 0

@@ -8,15 +8,15 @@ import sys
 import time
 
 import numpy as np
-import torch
 import pytest
+import torch
+from conftest import write_tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from reportgen.decode_image import DecodeError, open_image
-from reportgen.deferred_interrupt import deferred_sigint
-from conftest import write_tree
+from reportgen.data.decode import DecodeError, open_image
+from reportgen.runtime.deferred_interrupt import deferred_sigint
 
 
 def test_ctrl_c_leaves_nothing_half_written(model_files, tmp_path):
@@ -120,9 +120,9 @@ def test_an_interrupted_collect_pass_stops_its_workers_before_it_returns(model_f
     # joining its queue's feeder thread, and kept the terminal's (or a test's) pipes open.
     import multiprocessing
 
-    from reportgen.collect import collect_outputs
-    from reportgen.input_spec import InputSpec
-    from reportgen.load_data import discover
+    from reportgen.collect.batched_pass import collect_outputs
+    from reportgen.data.discover import discover
+    from reportgen.model.input_spec import InputSpec
 
     calls = []
 

@@ -1,13 +1,12 @@
 import pickle
 
 import numpy as np
-
 import pytest
 import torch
 
-from reportgen.embedding_tap import EmbeddingTap
 from reportgen.errors import ModelFormatError
-from reportgen.load_model import load_model, sniff_format
+from reportgen.model.adapter import adapter_for
+from reportgen.model.load import load_model, sniff_format
 
 
 @pytest.mark.parametrize("kind, fmt", [("pt2", "torch.export"), ("script", "torchscript"),
@@ -17,7 +16,7 @@ def test_every_format_gives_the_same_logits_and_embedding(model_files, tiny_mode
     loaded = load_model(model_files[kind], trust_model=kind == "pickle")
     assert loaded.format == fmt
     x = torch.rand(5, 1, 16, 16)
-    tap = EmbeddingTap(loaded.module)
+    tap = adapter_for(loaded.module)
     with torch.inference_mode():
         logits, emb = tap(x)
         expected_logits = tiny_model(x)
@@ -26,7 +25,7 @@ def test_every_format_gives_the_same_logits_and_embedding(model_files, tiny_mode
             .flatten(1)))
     torch.testing.assert_close(logits, expected_logits, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(emb, expected_emb, rtol=1e-4, atol=1e-5)
-    assert tap.layer == "fc" and tap.note is None
+    assert tap.embedding_layer == "fc" and tap.embedding_note is None
 
 
 def test_state_dict_with_factory_arch(model_files, monkeypatch):
@@ -51,10 +50,10 @@ def test_torchvision_arch_round_trip(tmp_path):
     net = torchvision.models.get_model("mobilenet_v3_small", weights=None, num_classes=4)
     torch.save(net.state_dict(), tmp_path / "w.pt")
     loaded = load_model(tmp_path / "w.pt", arch="mobilenet_v3_small")
-    tap = EmbeddingTap(loaded.module)
+    tap = adapter_for(loaded.module)
     with torch.inference_mode():
         logits, emb = tap(torch.rand(2, 3, 64, 64))
-    assert logits.shape == (2, 4) and emb.shape == (2, 1024) and tap.layer == "classifier.3"
+    assert logits.shape == (2, 4) and emb.shape == (2, 1024) and tap.embedding_layer == "classifier.3"
 
 
 class _Evil:
@@ -104,19 +103,19 @@ def test_missing_file(tmp_path):
 def test_layer_option_takes_that_modules_output(model_files, tiny_model, kind, monkeypatch):
     monkeypatch.chdir(model_files["pt2"].parent)
     loaded = load_model(model_files[kind], trust_model=True)
-    tap = EmbeddingTap(loaded.module, "hidden")
+    tap = adapter_for(loaded.module, "hidden")
     x = torch.rand(3, 1, 16, 16)
     with torch.inference_mode():
         _, emb = tap(x)
         pooled = tiny_model.pool(torch.relu(tiny_model.conv2(torch.max_pool2d(torch.relu(tiny_model.conv1(x)), 2))))
         expected = tiny_model.hidden(pooled.flatten(1))  # the module's output, before the ReLU that follows
     torch.testing.assert_close(emb, expected, rtol=1e-4, atol=1e-5)
-    assert tap.layer == "hidden"
+    assert tap.embedding_layer == "hidden"
 
 
 def test_unknown_layer_falls_back_to_logits_and_says_so(model_files):
-    tap = EmbeddingTap(load_model(model_files["pt2"]).module, "nope")
-    assert tap.layer is None and "--layer nope" in tap.note
+    tap = adapter_for(load_model(model_files["pt2"]).module, "nope")
+    assert tap.embedding_layer is None and "--layer nope" in tap.embedding_note
 
 
 def test_many_random_blobs_all_give_the_one_clear_error(tmp_path):

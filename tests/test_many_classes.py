@@ -7,14 +7,14 @@ import re
 import numpy as np
 import pytest
 import torch
+from collected_factory import make_collected
 from PIL import Image
 from sklearn.metrics import confusion_matrix
+from synthetic_page import render_collected
 
-from collected_factory import make_collected
 from reportgen import build_report
 from reportgen.analyses.sample_explorer import top_classes
-from reportgen.render import plotly_js
-from synthetic_page import render_collected
+from reportgen.render.page import plotly_js
 
 # The design: a sample costs its thumbnail plus a few hundred bytes (k neighbours, top-5, 2-D positions in a
 # few figures); a class a few hundred (its name, its rows in per-class tables).

@@ -1,17 +1,17 @@
 """Suspected-mislabel ranking: its properties, precision@k against cleanlab on planted cases (memorised flips,
 look-alike flips in overlapping classes), and its memory at K = 1,000."""
 
+import json
 import tracemalloc
 
 import numpy as np
 import pytest
-
 from collected_factory import make_collected
+
 from reportgen.analyses import mislabels
-from reportgen.mislabel_scores import fitted_rows, mislabel_scores, precision_at_k, ranked_suspects
-from reportgen.neighbours import nearest_neighbours
-from reportgen.render import dumps_json, report_json
-from reportgen.section import Context
+from reportgen.compute.mislabel_scores import fitted_rows, mislabel_scores, precision_at_k, ranked_suspects
+from reportgen.compute.neighbours import nearest_neighbours
+from reportgen.render.report_json import dumps_json
 
 
 def memorised_flips(seed: int = 0, n: int = 600, k: int = 4, share: float = 0.1):
@@ -189,15 +189,14 @@ def test_precision_at_k_counts_a_short_ranking_as_misses():
 def test_section_lists_suspects_best_first_with_their_evidence():
     collected = make_collected(90, 3, seed=1)
     collected.labels[:6] = (collected.labels[:6] + 1) % 3  # six wrong labels; model and neighbours still agree
-    ctx = Context(neighbours=nearest_neighbours(collected.embeddings, 15), top_k=5)
-    section = mislabels.run(collected, ctx)
-    listed = section.json["suspected_mislabels"]
+    result = mislabels.run(collected, neighbours=nearest_neighbours(collected.embeddings, 15), top_k=5)
+    listed = result.json()["suspected_mislabels"]
     assert listed, "make_collected's wrong predictions give some disputed labels"
     assert [r["score"] for r in listed] == sorted((r["score"] for r in listed), reverse=True)
     for row in listed:
         assert set(row) >= {"path", "label", "suggested", "score"}
         assert row["label"] != row["suggested"] and row["score"] > 0.5
-    shown = section.data["rows"]
+    shown = result.shown_rows
     assert len(shown) == min(5, len(listed))
     assert all(len(r["neighbours"]) == 8 and r["thumbnail"].startswith("data:image/") for r in shown)
-    dumps_json(report_json([section], base={}))  # JSON-safe: no NaN
+    json.loads(dumps_json(result.json()))  # JSON-safe: no NaN

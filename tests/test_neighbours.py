@@ -1,7 +1,8 @@
 import numpy as np
+import pytest
 from sklearn.neighbors import NearestNeighbors
 
-from reportgen.neighbours import approximate_neighbours, nearest_neighbours
+from reportgen.compute.neighbours import approximate_neighbours, nearest_neighbours
 
 
 def data(n=600, d=12, seed=0):
@@ -24,6 +25,7 @@ def test_self_first_even_with_duplicates():
     assert (ours.indices[:, 0] == np.arange(len(x))).all()
 
 
+@pytest.mark.slow
 def test_approximate_recall_is_high_and_shape_matches():
     x = data(3000)
     exact = nearest_neighbours(x, 15)

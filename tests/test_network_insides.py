@@ -6,13 +6,18 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from gradient_context import MLP, ReversedRegistration, export
 from PIL import Image
 
-from gradient_context import MLP, ReversedRegistration, export
-from reportgen.heatmap_png import DIVERGING, signed_map_png, symmetric_scale, tile_grid_png
-from reportgen.layer_capture import NoHooks
-from reportgen.network_insides import (feature_map_tiles, feature_maps, filter_tiles, first_and_middle_convs,
-                                       first_conv_filters)
+from reportgen.explain.heatmap_png import DIVERGING, signed_map_png, symmetric_scale, tile_grid_png
+from reportgen.explain.network_insides import (
+    feature_map_tiles,
+    feature_maps,
+    filter_tiles,
+    first_and_middle_convs,
+    first_conv_filters,
+)
+from reportgen.model.adapter import NoHooks, adapter_for
 
 PROBE = torch.zeros(1, 1, 16, 16)
 
@@ -20,14 +25,16 @@ PROBE = torch.zeros(1, 1, 16, 16)
 def all_formats(model):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return {"eager": model, "torch.export": export(model, PROBE.expand(2, -1, -1, -1)),
-                "script": torch.jit.script(model), "trace": torch.jit.trace(model, PROBE)}
+        modules = {"eager": model, "torch.export": export(model, PROBE.expand(2, -1, -1, -1)),
+                   "script": torch.jit.script(model), "trace": torch.jit.trace(model, PROBE)}
+    return modules
 
 
 def test_first_conv_filters_in_every_format(tiny_model):
     expected = tiny_model.conv1.weight.detach().numpy()
     for fmt, model in all_formats(tiny_model).items():
-        filters = first_conv_filters(model, PROBE)
+        with adapter_for(model) as adapter:
+            filters = first_conv_filters(adapter, PROBE)
         assert filters.layer == "conv1", fmt
         np.testing.assert_array_equal(filters.weights, expected)
         assert (filters.note is not None) == (fmt in ("script", "trace"))  # declared order, said so
@@ -39,24 +46,24 @@ def test_feature_maps_are_the_layers_outputs(tiny_model):
         conv1 = tiny_model.conv1(inputs)
         conv2 = tiny_model.conv2(torch.max_pool2d(torch.relu(conv1), 2))
     for fmt in ("eager", "torch.export"):
-        model = all_formats(tiny_model)[fmt]
-        names = first_and_middle_convs(model, PROBE)
-        assert names == ["conv1", "conv2"]
-        maps = feature_maps(model, inputs, names)
+        with adapter_for(all_formats(tiny_model)[fmt]) as adapter:
+            names = first_and_middle_convs(adapter, PROBE)
+            assert names == ["conv1", "conv2"]
+            maps = feature_maps(adapter, inputs, names)
         np.testing.assert_allclose(maps["conv1"], conv1.numpy(), atol=1e-6)
         np.testing.assert_allclose(maps["conv2"], conv2.numpy(), atol=1e-6)
 
 
 def test_torchscript_feature_maps_raise_no_hooks(tiny_model):
     with pytest.raises(NoHooks):
-        first_and_middle_convs(all_formats(tiny_model)["script"], PROBE)
+        first_and_middle_convs(adapter_for(all_formats(tiny_model)["script"]), PROBE)
 
 
 def test_first_conv_is_the_one_that_runs_first():
     model = ReversedRegistration().eval()
-    assert first_conv_filters(model, PROBE).layer == "early"
-    assert first_and_middle_convs(model, PROBE) == ["early", "late"]
-    mlp = first_conv_filters(MLP().eval(), PROBE)
+    assert first_conv_filters(adapter_for(model), PROBE).layer == "early"
+    assert first_and_middle_convs(adapter_for(model), PROBE) == ["early", "late"]
+    mlp = first_conv_filters(adapter_for(MLP().eval()), PROBE)
     assert mlp.weights is None and "no convolution" in mlp.note
 
 

@@ -1,14 +1,13 @@
 """--notes (markdown, rendered without raw HTML) and --history (training curves from CSV, JSON, TensorBoard)."""
 
 import json
-import struct
 
 import pytest
 from bs4 import BeautifulSoup
 
 from reportgen import build_report
 from reportgen.errors import ReportgenError
-from reportgen.training_history import load_history
+from reportgen.review.training_history import load_history
 
 NOTES = """# What I think
 
@@ -53,11 +52,12 @@ def test_history_csv_plots_loss_and_accuracy_per_epoch(noted_report):
     assert noted_report.report["training_history"]["epochs"] == [1, 2, 3]
 
 
-def test_absent_inputs_say_so_briefly(demo_like_report):
+def test_sections_not_asked_for_leave_the_page_and_the_nav(demo_like_report):
     soup = BeautifulSoup(demo_like_report.html_path.read_text(), "html.parser")
-    for section_id, option in (("notes", "--notes"), ("training-curves", "--history"), ("baseline", "--baseline")):
-        section = soup.find("section", id=section_id)
-        assert option in section.get_text() and section.find(class_="error-box") is None
+    links = {a["href"] for a in soup.select("header nav a")}
+    for section_id in ("notes", "training-curves", "baseline", "class-groups"):
+        assert soup.find("section", id=section_id) is None and f"#{section_id}" not in links
+    assert "#summary" in links and soup.find("section", id="summary") is not None
 
 
 def test_history_json_rows_and_columns(tmp_path):
@@ -73,42 +73,27 @@ def test_history_json_rows_and_columns(tmp_path):
         load_history(bad)
 
 
-def _varint(value):
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
+def test_tensorboard_event_folders_from_real_writers(tmp_path):
+    """Event files as PyTorch's SummaryWriter writes them (Value.simple_value), and as TF2's tf.summary.scalar
+    lays them out (Value.tensor, a DT_FLOAT scalar of the "scalars" plugin) written by tensorboard's own event
+    writer (CRCs and all); read back without TensorFlow."""
+    from tensorboard.compat.proto import types_pb2
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.compat.proto.summary_pb2 import Summary
+    from tensorboard.compat.proto.tensor_pb2 import TensorProto
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+    from torch.utils.tensorboard import SummaryWriter
 
-
-def _field(number, wire, payload):
-    key = _varint(number << 3 | wire)
-    return key + (_varint(len(payload)) + payload if wire == 2 else payload)
-
-
-def _event(step, tag, value, as_tensor=False):
-    if as_tensor:  # TF2 style: Value.tensor = TensorProto{dtype: DT_FLOAT, float_val: [value]}
-        tensor = _field(1, 0, _varint(1)) + _field(5, 5, struct.pack("<f", value))
-        summary_value = _field(1, 2, tag.encode()) + _field(8, 2, tensor)
-    else:  # PyTorch SummaryWriter style: Value.simple_value
-        summary_value = _field(1, 2, tag.encode()) + _field(2, 5, struct.pack("<f", value))
-    summary = _field(1, 2, summary_value)
-    return _field(1, 1, struct.pack("<d", 1.7e9)) + _field(2, 0, _varint(step)) + _field(5, 2, summary)
-
-
-def _record(payload):
-    # TFRecord framing; reportgen does not check the CRCs, so zeros stand in for them here.
-    return struct.pack("<Q", len(payload)) + b"\0" * 4 + payload + b"\0" * 4
-
-
-def test_tensorboard_event_folder(tmp_path):
-    run = tmp_path / "runs" / "a"
-    run.mkdir(parents=True)
-    events = [_event(s, "loss/train", 1.0 / s) for s in (1, 2, 3)] + \
-             [_event(s, "accuracy/val", 0.25 * s, as_tensor=True) for s in (1, 2, 3)]
-    (run / "events.out.tfevents.1700000000.host").write_bytes(b"".join(_record(e) for e in events))
+    with SummaryWriter(log_dir=str(tmp_path / "runs" / "torch")) as writer:
+        for step in (1, 2, 3):
+            writer.add_scalar("loss/train", 1.0 / step, step)
+    writer = EventFileWriter(str(tmp_path / "runs" / "tf2"))
+    for step in (1, 2, 3):
+        value = Summary.Value(tag="accuracy/val", tensor=TensorProto(dtype=types_pb2.DT_FLOAT, tensor_shape={},
+                                                                       float_val=[0.25 * step]))
+        value.metadata.plugin_data.plugin_name = "scalars"
+        writer.add_event(Event(wall_time=1.7e9, step=step, summary=Summary(value=[value])))
+    writer.close()
     history = load_history(tmp_path / "runs")
     assert history["epochs"] == [1, 2, 3]
     assert history["metrics"]["loss/train"] == pytest.approx([1.0, 0.5, 1 / 3])

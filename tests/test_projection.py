@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from reportgen import projection
-from reportgen.pixel_projection import project_pixels
-from reportgen.neighbours import Neighbours
+from reportgen.compute import projection
+from reportgen.compute.neighbours import Neighbours
+from reportgen.compute.pixel_projection import project_pixels
 
 
 @pytest.fixture

@@ -1,14 +1,13 @@
 """Raw pixels vs the model: kNN separation scores, and the network's gain shows when pixels are noise."""
 
 import numpy as np
-
 from collected_factory import make_collected
+
 from reportgen.analyses import raw_vs_model
-from reportgen.class_separation import knn_label_accuracy, neighbours_2d
-from reportgen.neighbours import nearest_neighbours
-from reportgen.projection import project
-from reportgen.render import dumps_json, report_json
-from reportgen.section import Context
+from reportgen.compute.class_separation import knn_label_accuracy, neighbours_2d
+from reportgen.compute.neighbours import nearest_neighbours
+from reportgen.compute.projection import project
+from reportgen.render.report_json import dumps_json
 
 
 def test_knn_accuracy_is_one_when_separated_and_near_chance_when_shuffled():
@@ -30,27 +29,26 @@ def test_neighbours_2d_put_each_point_first_even_among_duplicates():
 
 def test_section_scores_both_spaces_and_the_embedding_wins_over_noise_pixels():
     collected = make_collected(120, 3, seed=5)  # clustered embeddings, random pixels
-    ctx = Context(projection=project(collected.embeddings, "pca"),
-                  neighbours=nearest_neighbours(collected.embeddings, 15), seed=0)
-    section = raw_vs_model.run(collected, ctx)
-    report = section.json["raw_vs_model"]
+    result = raw_vs_model.run(collected, projection=project(collected.embeddings, "pca"),
+                              neighbours=nearest_neighbours(collected.embeddings, 15), seed=0)
+    report = result.json()["raw_vs_model"]
     assert report["method"] == "pca" and len(report["raw_coordinates"]) == 120
     raw, model = report["scores"]["raw"], report["scores"]["model"]
     assert model["knn_accuracy"] > 0.9 and raw["knn_accuracy"] < 0.6
     assert model["knn_accuracy_2d"] > raw["knn_accuracy_2d"]
-    panels = section.data["panels"]
+    panels = result.panels
     assert [p["key"] for p in panels] == ["raw", "model"]
     for panel in panels:  # one trace of every sample; the page colours each point by its class
         (trace,) = panel["figure"]["data"]
         assert trace["meta"]["colour"] == "label" and sorted(trace["customdata"]) == list(range(120))
         assert sorted(i for t in panel["figure"]["data"] for i in t["customdata"]) == list(range(120))
-    dumps_json(report_json([section], base={}))
+    dumps_json(result.json())
 
 
 def test_a_big_set_fits_its_pca_on_a_seeded_subset_and_says_so(monkeypatch):
     from sklearn.decomposition import PCA
 
-    from reportgen import pixel_projection
+    from reportgen.compute import pixel_projection
 
     rng = np.random.default_rng(3)
     pixels = rng.integers(0, 256, (400, 64), dtype=np.uint8)
@@ -69,8 +67,7 @@ def test_a_big_set_fits_its_pca_on_a_seeded_subset_and_says_so(monkeypatch):
     np.testing.assert_array_equal(reduced, pixel_projection.reduced_pixels(pixels, seed=2)[0])  # seeded
 
     collected = make_collected(400, 3, seed=5)
-    ctx = Context(projection=project(collected.embeddings, "pca"),
-                  neighbours=nearest_neighbours(collected.embeddings, 15), seed=0)
-    section = raw_vs_model.run(collected, ctx)
-    assert section.json["raw_vs_model"]["raw_input"].endswith("fitted on a seeded subset of 100 samples")
-    assert section.data["pca_rows"] == 100
+    result = raw_vs_model.run(collected, projection=project(collected.embeddings, "pca"),
+                              neighbours=nearest_neighbours(collected.embeddings, 15), seed=0)
+    assert result.json()["raw_vs_model"]["raw_input"].endswith("fitted on a seeded subset of 100 samples")
+    assert result.pca_rows == 100

@@ -1,7 +1,7 @@
 """Real headless Chromium: the comparison and training-curve figures draw, and the archive index sorts."""
 
 from reportgen import build_report
-from reportgen.archive_index import write_index
+from reportgen.review.archive_index import write_index
 
 HISTORY = "epoch,train_loss,val_loss,val_accuracy\n1,2.0,2.2,0.40\n2,1.1,1.3,0.70\n3,0.6,0.9,0.85\n"
 TARGETS = ("history-loss-plot", "history-accuracy-plot", "baseline-projection-baseline", "baseline-projection-new")

@@ -5,11 +5,12 @@ import warnings
 import pytest
 import torch
 from captum.attr import Saliency
-
 from gradient_context import export
 from tiny_models import TinyNet
-from reportgen.attribution_pass import attribute_samples, explained_classes
-from reportgen.saliency import (baseline_subtracted, blank_input, gradient_saliency, target_gradients)
+
+from reportgen.explain.attribution_pass import attribute_samples, explained_classes
+from reportgen.explain.saliency import baseline_subtracted, blank_input, gradient_saliency, target_gradients
+from reportgen.model.adapter import adapter_for
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +125,8 @@ def test_attribution_pass_batches_pairs_and_matches_direct_computation(tiny_mode
     probs = torch.softmax(tiny_model(inputs), 1).detach().numpy()
     wanted = [explained_classes(probs[i], labels[i], top=2) for i in rows]
     counting = CountingModel(tiny_model)
-    results = list(attribute_samples(counting, lambda r: inputs[list(r)], rows, wanted, labels))
+    with adapter_for(counting) as adapter:
+        results = list(attribute_samples(adapter, lambda r: inputs[list(r)], rows, wanted, labels))
     # one backward for the blank (all classes needed) and one for all (sample, class) pairs: no per-sample loop
     assert counting.calls == 2 and counting.batch_sizes[1] == sum(len(w) for w in wanted)
     direct = baseline_subtracted(tiny_model, inputs, targets)
@@ -141,10 +143,8 @@ def test_explained_classes_adds_the_label_when_outside_the_top():
 
 
 def test_layer_gradient_comes_from_the_same_backward(tiny_model, batch):
-    from reportgen.layer_capture import capture_outputs
-
     inputs, targets = batch
-    with capture_outputs(tiny_model, ["conv2"]) as layers:
+    with adapter_for(tiny_model) as adapter, adapter.capture(["conv2"]) as layers:
         result = target_gradients(tiny_model, inputs, targets, layers=layers, layer_name="conv2")
     assert result.layer.shape == (7, 8, 8, 8) and result.layer_grad.shape == (7, 8, 8, 8)
     torch.testing.assert_close(result.inputs, gradient_saliency(tiny_model, inputs, targets))

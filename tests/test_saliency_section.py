@@ -7,15 +7,14 @@ import json
 import numpy as np
 import pytest
 from bs4 import BeautifulSoup
+from collected_factory import make_collected
+from gradient_context import analyse, collected_and_inputs
 from PIL import Image
 
-from collected_factory import make_collected
-from gradient_context import collected_and_context
 from reportgen.analyses import insides, saliency_maps
-from reportgen.grad_cam import SCRIPT
-from reportgen.render import dumps_json
-from reportgen.saliency_samples import choose_saliency_samples
-from reportgen.section import Context
+from reportgen.explain.grad_cam import SCRIPT
+from reportgen.explain.saliency_samples import choose_saliency_samples
+from reportgen.render.report_json import dumps_json
 
 FORMATS = ["pt2", "script", "trace", "state_dict", "pickle"]
 
@@ -62,44 +61,46 @@ def test_small_and_zero_budgets():
 
 def test_without_a_model_the_sections_say_so():
     collected = make_collected(n=12, k=3)
-    section = saliency_maps.run(collected, Context())
-    assert section.data["note"] and section.json["saliency"]["samples"] == []
-    assert "No model" in insides.run(collected, Context()).data["filters_note"]
+    result = saliency_maps.run(collected)
+    assert result.note and result.json()["saliency"]["samples"] == []
+    assert "No model" in insides.run(collected).filters_note
 
 
 # --- every model format -------------------------------------------------------------------------------------
 @pytest.fixture(scope="module", params=FORMATS)
 def format_sections(request, model_files, image_tree):
-    collected, ctx = collected_and_context(model_files[request.param], image_tree, request.param,
-                                           saliency_samples=6)
-    return request.param, collected, saliency_maps.run(collected, ctx), insides.run(collected, ctx)
+    collected, inputs = collected_and_inputs(model_files[request.param], image_tree, request.param,
+                                             saliency_samples=6)
+    return (request.param, collected, analyse(saliency_maps, collected, **inputs).result,
+            analyse(insides, collected, **inputs).result)
 
 
 def test_each_format_gives_maps_or_a_sentence(format_sections):
     fmt, collected, saliency, inside = format_sections
-    samples = [s for c in saliency.data["classes"] for s in c["samples"]]
-    assert len(samples) == 6 and len(saliency.json["saliency"]["samples"]) == 6
+    samples = [s for c in saliency.classes for s in c["samples"]]
+    assert len(samples) == 6 and len(saliency.json()["saliency"]["samples"]) == 6
     for sample in samples:
         assert [p["caption"] for p in sample["strip"]] == ["source", "baseline", "saliency", "delta", "overlay"]
         assert len(sample["class_maps"]) == 3  # 3 classes: all are in the top 5
         assert sample["class_maps"][0]["role"].startswith("pred")
     scripted = fmt in ("script", "trace")
     if scripted:
-        assert saliency.data["cam_layer"] is None and saliency.data["cam_note"] == SCRIPT
+        assert saliency.cam_layer is None and saliency.cam_note == SCRIPT
         assert all(not s["cams"] for s in samples)
-        assert "TorchScript" in inside.data["maps_note"] and not inside.data["layers"]
+        assert "TorchScript" in inside.maps_note and not inside.layers
     else:
-        assert saliency.data["cam_layer"] == "conv2"
+        assert saliency.cam_layer == "conv2"
         assert all(1 <= len(s["cams"]) <= 2 for s in samples)
-        assert [layer["name"] for layer in inside.data["layers"]] == ["conv1", "conv2"]
-    assert inside.data["filters"]["layer"] == "conv1"
-    json.loads(dumps_json({**saliency.json, **inside.json}))  # serialisable, no NaN
+        assert [layer["name"] for layer in inside.layers] == ["conv1", "conv2"]
+    assert inside.filters["layer"] == "conv1"
+    json.loads(dumps_json({**saliency.json(), **inside.json()}))  # serialisable, no NaN
 
 
 def test_formats_agree_on_the_numbers(model_files, image_tree):
     def totals(fmt):
-        collected, ctx = collected_and_context(model_files[fmt], image_tree, fmt, saliency_samples=4)
-        return {s["path"]: s["overlay_sum"] for s in saliency_maps.run(collected, ctx).json["saliency"]["samples"]}
+        collected, inputs = collected_and_inputs(model_files[fmt], image_tree, fmt, saliency_samples=4)
+        samples = analyse(saliency_maps, collected, **inputs).json()["saliency"]["samples"]
+        return {s["path"]: s["overlay_sum"] for s in samples}
 
     reference = totals("state_dict")
     for fmt in ("pt2", "script"):
@@ -110,12 +111,13 @@ def test_formats_agree_on_the_numbers(model_files, image_tree):
 
 @pytest.mark.parametrize("layer, shown", [("conv1", True), ("hidden", False), ("nope", False)])
 def test_cam_layer_option(model_files, image_tree, layer, shown):
-    collected, ctx = collected_and_context(model_files["pt2"], image_tree, "pt2", saliency_samples=2, cam_layer=layer)
-    section = saliency_maps.run(collected, ctx)
-    samples = [s for c in section.data["classes"] for s in c["samples"]]
+    collected, inputs = collected_and_inputs(model_files["pt2"], image_tree, "pt2", saliency_samples=2,
+                                             cam_layer=layer)
+    result = analyse(saliency_maps, collected, **inputs).result
+    samples = [s for c in result.classes for s in c["samples"]]
     assert all(bool(s["cams"]) == shown for s in samples)
-    assert section.json["saliency"]["grad_cam"]["layer"] == (layer if shown else None)
-    assert layer in section.data["cam_note"]
+    assert result.json()["saliency"]["grad_cam"]["layer"] == (layer if shown else None)
+    assert layer in result.cam_note
 
 
 # --- the page -----------------------------------------------------------------------------------------------

@@ -2,14 +2,13 @@
 clusters are flagged; data sources are guessed from paths."""
 
 import numpy as np
-
 from collected_factory import make_collected
+
 from reportgen.analyses import subpopulations
-from reportgen.data_sources import guess_sources, source_key
-from reportgen.neighbours import nearest_neighbours
-from reportgen.render import dumps_json, report_json
-from reportgen.section import Context
-from reportgen.subclusters import class_modes
+from reportgen.compute.neighbours import nearest_neighbours
+from reportgen.compute.subclusters import class_modes
+from reportgen.data.sources import guess_sources, source_key
+from reportgen.render.report_json import dumps_json
 
 
 def blobs(sizes, centres, seed=0, scale=None):
@@ -72,9 +71,8 @@ def two_mode_collected():
 def test_section_reports_a_two_mode_class_and_a_mixed_one_source_cluster():
     collected = two_mode_collected()
     small = np.flatnonzero(collected.labels == 0)[:25]
-    ctx = Context(neighbours=nearest_neighbours(collected.embeddings, 15), seed=0)
-    section = subpopulations.run(collected, ctx)
-    report = section.json["subpopulations"]
+    result = subpopulations.run(collected, neighbours=nearest_neighbours(collected.embeddings, 15), seed=0)
+    report = result.json()["subpopulations"]
     by_class = {c["class"]: c for c in report["multi_mode_classes"]}
     assert "c0" in by_class
     sizes = [m["size"] for m in by_class["c0"]["modes"]]
@@ -86,4 +84,4 @@ def test_section_reports_a_two_mode_class_and_a_mixed_one_source_cluster():
     assert len(flagged) == 1 and flagged[0]["size"] == 45 and flagged[0]["source"]["name"] == "web"
     assert {c["class"]: round(c["share"], 2) for c in flagged[0]["labels"]} == {"c0": 0.56, "c1": 0.44}
     assert report["sources"] == ["cam", "web"]
-    dumps_json(report_json([section], base={}))
+    dumps_json(result.json())

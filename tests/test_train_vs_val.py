@@ -1,30 +1,30 @@
 """Train vs validation: per-class, per-split accuracy/loss, and the same-split neighbour rate that shows shift."""
 
 import numpy as np
-
 from collected_factory import make_collected
+
 from reportgen.analyses import train_vs_val
-from reportgen.neighbours import nearest_neighbours
-from reportgen.projection import project
-from reportgen.render import dumps_json, report_json
-from reportgen.section import Context
+from reportgen.compute.neighbours import nearest_neighbours
+from reportgen.compute.projection import project
+from reportgen.render.report_json import dumps_json
 
 
-def context(collected):
-    return Context(projection=project(collected.embeddings, "pca"),
-                   neighbours=nearest_neighbours(collected.embeddings, 15))
+def analyse(collected):
+    return train_vs_val.run(collected, projection=project(collected.embeddings, "pca"),
+                            neighbours=nearest_neighbours(collected.embeddings, 15))
 
 
 def test_one_split_gives_a_note_not_an_error():
     collected = make_collected(40, 2)
-    section = train_vs_val.run(collected, context(collected))
-    assert "only one split" in section.json["train_vs_val"]["note"].lower()
+    result = analyse(collected)
+    assert "only one split" in result.json()["train_vs_val"]["note"].lower()
+    assert not result.shown  # nothing to compare: the section leaves the page
 
 
 def test_per_class_accuracy_per_split_matches_a_direct_count():
     collected = make_collected(120, 3, splits=("train", "val"), seed=6)
-    section = train_vs_val.run(collected, context(collected))
-    report = section.json["train_vs_val"]
+    result = analyse(collected)
+    report = result.json()["train_vs_val"]
     assert report["splits"] == ["train", "val"] and report["reference"] == "train"
     for c, name in enumerate(collected.classes):
         for s, split in enumerate(("train", "val")):
@@ -35,13 +35,13 @@ def test_per_class_accuracy_per_split_matches_a_direct_count():
         gap = report["per_class"][name]["accuracy_gap"]["val"]
         cells = report["per_class"][name]["splits"]
         assert np.isclose(gap, cells["train"]["accuracy"] - cells["val"]["accuracy"])
-    dumps_json(report_json([section], base={}))
+    dumps_json(result.json())
 
 
 def test_a_shifted_split_keeps_to_itself_among_the_neighbours():
     collected = make_collected(120, 3, splits=("train", "val"), seed=7)
-    mixed = train_vs_val.run(collected, context(collected)).json["train_vs_val"]["same_split_neighbours"]
+    mixed = analyse(collected).json()["train_vs_val"]["same_split_neighbours"]
     assert abs(mixed["val"]["ratio"] - 1) < 0.35
     collected.embeddings[collected.split == 1] += 30.0  # val moved away: a distribution shift
-    shifted = train_vs_val.run(collected, context(collected)).json["train_vs_val"]["same_split_neighbours"]
+    shifted = analyse(collected).json()["train_vs_val"]["same_split_neighbours"]
     assert shifted["val"]["observed"] > 0.95 and shifted["val"]["ratio"] > 1.8

@@ -19,6 +19,10 @@ def test_wheel_installs_and_renders_from_its_own_copy(tmp_path, model_files, ima
     names = zipfile.ZipFile(wheel).namelist()
     assert "reportgen/templates/report.html" in names and "reportgen/templates/report.js" in names
     assert "reportgen/templates/vendor/plotly-gl2d.min.js" in names
+    # every module of the source tree ships: a subpackage missing from pyproject's list would be left out
+    sources = {str(p.relative_to(ROOT)) for p in (ROOT / "reportgen").rglob("*.py")}
+    assert sources <= set(names), sorted(sources - set(names))
+    assert {f"reportgen/templates/{p.name}" for p in (ROOT / "templates").glob("*.js")} <= set(names)
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
                     str(wheel)], check=True, capture_output=True)

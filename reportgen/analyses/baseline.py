@@ -3,20 +3,24 @@ flipped with both predictions, saliency before/after for a few of them, and both
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from reportgen.baseline_comparison import compare_metrics, flips
-from reportgen.classification_metrics import matrix_json
-from reportgen.figure_data import class_scatter_traces, figure, layout
-from reportgen.heatmap_png import signed_map_png, source_webp, symmetric_scale
-from reportgen.saliency import baseline_subtracted
-from reportgen.section import Section
-from reportgen.table_data import column, table
-from reportgen.thumbnails import data_uri
+from reportgen.analyses.section import Result
+from reportgen.collect.thumbnails import data_uri
+from reportgen.compute.classification_metrics import matrix_json
+from reportgen.compute.projection import Projection
+from reportgen.explain.heatmap_png import signed_map_png, source_webp, symmetric_scale
+from reportgen.explain.model_access import ModelAccess
+from reportgen.explain.saliency import baseline_subtracted
+from reportgen.render.figure_data import class_scatter_traces, figure, layout
+from reportgen.render.table_data import column, table
+from reportgen.review.baseline_comparison import BaselineRun, compare_metrics, flips
 
 ID = "baseline"
 TITLE = "Compared with the baseline checkpoint"
-WAITS_FOR = ("projection",)  # may still be fitting on another thread (analyses.run_all)
+TEMPLATE = "_baseline.html"
 SALIENCY_PER_KIND = 4  # flipped samples (fixed, broken) given saliency before and after
 MATRIX_TABLE_MAX_CLASSES = 30  # above, the confusion-matrix difference is listed as its changed cells
 
@@ -66,17 +70,16 @@ def _finite(value):
     return value if np.isfinite(value) else None
 
 
-def _saliency_pairs(ctx, new, rows) -> list[dict]:
+def _saliency_pairs(access: ModelAccess, old_access: ModelAccess, new, rows) -> list[dict]:
     """Overlay (gradient minus blank-input gradient, times the input) toward the label, old model then new."""
-    if not len(rows) or ctx.load_inputs is None:
+    if not len(rows):
         return []
-    spec = ctx.input_spec
-    mean, std = (spec.mean, spec.std) if spec is not None else (None, None)
+    mean, std = access.mean, access.std
     rows = [int(r) for r in rows]
-    inputs = ctx.load_inputs(rows)
+    inputs = access.load_inputs(rows)
     targets = torch_labels(new, rows, inputs.device)
-    before = baseline_subtracted(ctx.baseline.model, inputs, targets, mean=mean, std=std).overlay.sum(1)
-    after = baseline_subtracted(ctx.model, inputs, targets, mean=mean, std=std).overlay.sum(1)
+    before = baseline_subtracted(old_access.adapter.module, inputs, targets, mean=mean, std=std).overlay.sum(1)
+    after = baseline_subtracted(access.adapter.module, inputs, targets, mean=mean, std=std).overlay.sum(1)
     pairs = []
     for j, row in enumerate(rows):
         maps = np.stack([before[j].cpu().numpy(), after[j].cpu().numpy()])
@@ -98,43 +101,93 @@ def torch_labels(collected, rows, device):
     return torch.as_tensor(collected.labels[rows], device=device)
 
 
-def run(collected, ctx) -> Section:
-    run_ = ctx.baseline
-    if run_ is None:
-        return Section(ID, TITLE, "_baseline.html", {"absent": True})
-    old, new = run_.collected, collected
+@dataclass
+class BaselineResult(Result):
+    run: BaselineRun | None = None
+    new_projection: Projection | None = None
+    metrics: dict | None = None
+    classes: list[str] | None = None
+    n_samples: int = 0
+    fixed: list[dict] | None = None  # every flipped sample, largest loss change first
+    broken: list[dict] | None = None
+    top_k: int = 25
+    thumbs: dict | None = None
+    saliency: dict | None = None
+    saliency_note: str | None = None
+    labels: np.ndarray | None = None
+
+    @property
+    def shown(self) -> bool:
+        return self.run is not None
+
+    @property
+    def model(self) -> dict:
+        return {"path": self.run.path, "format": self.run.format, "sha256": self.run.sha256}
+
+    @property
+    def n_fixed(self) -> int:
+        return len(self.fixed)
+
+    @property
+    def n_broken(self) -> int:
+        return len(self.broken)
+
+    @property
+    def large(self) -> bool:
+        return len(self.classes) > MATRIX_TABLE_MAX_CLASSES
+
+    @property
+    def per_class_table(self) -> dict:
+        return per_class_delta_table(self.metrics["per_class"], self.large)
+
+    @property
+    def delta(self):
+        return None if self.large else self.metrics["confusion_matrix_delta"].tolist()
+
+    @property
+    def changed_cells(self):
+        return changed_cells_table(self.metrics["confusion_matrix_delta"], self.classes) if self.large else None
+
+    @property
+    def projections(self) -> list[dict]:
+        old_xy, new_xy = self.run.projection.coords, self.new_projection.coords
+        scatter = lambda xy: figure(class_scatter_traces(xy[:, 0], xy[:, 1], self.labels, self.classes), layout())  # noqa: E731
+        return [{"key": "baseline", "title": f"baseline ({self.run.projection.method})", "figure": scatter(old_xy)},
+                {"key": "new", "title": f"new ({self.new_projection.method})", "figure": scatter(new_xy)}]
+
+    def json(self) -> dict:
+        if self.run is None:
+            return {}
+        metrics = self.metrics
+        return {"baseline": {
+            **metrics_json({key: value for key, value in metrics.items() if key not in ("accuracy", "splits")}),
+            "splits": {name: metrics_json(entry) for name, entry in metrics["splits"].items()},
+            "model": self.model, "accuracy": metrics["accuracy"]["baseline"],
+            "accuracy_delta": metrics["accuracy"]["delta"],
+            "n_fixed": self.n_fixed, "n_broken": self.n_broken,
+            "fixed": [{k: v for k, v in r.items() if k != "index"} for r in self.fixed],
+            "broken": [{k: v for k, v in r.items() if k != "index"} for r in self.broken],
+            "projection": {"method": self.run.projection.method,
+                           "coordinates": np.round(self.run.projection.coords, 5).tolist()},
+        }}
+
+
+def run(collected, *, baseline: BaselineRun | None = None, projection: Projection,
+        model_access: ModelAccess | None = None, top_k: int = 25) -> BaselineResult:
+    if baseline is None:
+        return BaselineResult()
+    old, new = baseline.collected, collected
     fixed, broken = flips(old, new)
-    metrics = compare_metrics(old, new)
-    thumbs = {int(i): data_uri(new.thumbnails[i]) for i in np.concatenate([fixed[:ctx.top_k], broken[:ctx.top_k]])}
+    thumbs = {int(i): data_uri(new.thumbnails[i]) for i in np.concatenate([fixed[:top_k], broken[:top_k]])}
     saliency_note = None
     try:
-        saliency = {"fixed": _saliency_pairs(ctx, new, fixed[:SALIENCY_PER_KIND]),
-                    "broken": _saliency_pairs(ctx, new, broken[:SALIENCY_PER_KIND])}
+        if model_access is None or baseline.access is None:
+            raise ValueError("no model to take gradients of")
+        saliency = {"fixed": _saliency_pairs(model_access, baseline.access, new, fixed[:SALIENCY_PER_KIND]),
+                    "broken": _saliency_pairs(model_access, baseline.access, new, broken[:SALIENCY_PER_KIND])}
     except Exception as exc:  # noqa: BLE001 - a model without gradients still gets the rest of the comparison
         saliency = {"fixed": [], "broken": []}
         saliency_note = f"Saliency could not be computed: {type(exc).__name__}: {exc}"
-    old_xy, new_xy = run_.projection.coords, ctx.projection.coords
-    projections = [
-        {"key": "baseline", "title": f"baseline ({run_.projection.method})",
-         "figure": figure(class_scatter_traces(old_xy[:, 0], old_xy[:, 1], new.labels, new.classes), layout())},
-        {"key": "new", "title": f"new ({ctx.projection.method})",
-         "figure": figure(class_scatter_traces(new_xy[:, 0], new_xy[:, 1], new.labels, new.classes), layout())},
-    ]
-    model = {"path": run_.path, "format": run_.format, "sha256": run_.sha256}
-    large = len(new.classes) > MATRIX_TABLE_MAX_CLASSES
-    json = {"baseline": {
-        **metrics_json({key: value for key, value in metrics.items() if key not in ("accuracy", "splits")}),
-        "splits": {name: metrics_json(entry) for name, entry in metrics["splits"].items()},
-        "model": model, "accuracy": metrics["accuracy"]["baseline"], "accuracy_delta": metrics["accuracy"]["delta"],
-        "n_fixed": int(len(fixed)), "n_broken": int(len(broken)),
-        "fixed": _flip_rows(old, new, fixed), "broken": _flip_rows(old, new, broken),
-        "projection": {"method": run_.projection.method, "coordinates": np.round(old_xy, 5).tolist()},
-    }}
-    data = {"absent": False, "model": model, "metrics": metrics, "classes": new.classes, "n_samples": new.n,
-            "n_fixed": len(fixed), "n_broken": len(broken), "top_k": ctx.top_k,
-            "fixed": _flip_rows(old, new, fixed, ctx.top_k), "broken": _flip_rows(old, new, broken, ctx.top_k),
-            "thumbs": thumbs, "saliency": saliency, "saliency_note": saliency_note, "projections": projections,
-            "large": large, "per_class_table": per_class_delta_table(metrics["per_class"], large),
-            "delta": metrics["confusion_matrix_delta"].tolist() if not large else None,
-            "changed_cells": changed_cells_table(metrics["confusion_matrix_delta"], new.classes) if large else None}
-    return Section(ID, TITLE, "_baseline.html", data, json)
+    return BaselineResult(baseline, projection, compare_metrics(old, new), new.classes, new.n,
+                          _flip_rows(old, new, fixed), _flip_rows(old, new, broken), top_k, thumbs, saliency,
+                          saliency_note, new.labels)

@@ -5,14 +5,18 @@ stay inside a group (a maple taken for an oak) or cross groups (a maple taken fo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from reportgen.classification_metrics import confusion_matrix
-from reportgen.section import Section
-from reportgen.table_data import column, table
+from reportgen.analyses.section import Result
+from reportgen.compute.classification_metrics import confusion_matrix
+from reportgen.data.class_groups import ClassGroups
+from reportgen.render.table_data import column, table
 
 ID = "class-groups"
 TITLE = "Class groups"
+TEMPLATE = "_class_groups.html"
 
 
 def group_rows(matrix: np.ndarray, correct_by_group: np.ndarray, names: list[str]) -> list[dict]:
@@ -30,10 +34,38 @@ def group_rows(matrix: np.ndarray, correct_by_group: np.ndarray, names: list[str
     return rows
 
 
-def run(collected, ctx) -> Section:
-    groups = ctx.class_groups
+@dataclass
+class ClassGroupsResult(Result):
+    path: str | None = None
+    names: list[str] | None = None
+    members: dict | None = None  # group -> [classes]
+    splits: list[dict] | None = None  # {name, index, rows, matrix, table}
+    ungrouped: list[str] | None = None
+    unknown: list[str] | None = None
+
+    @property
+    def shown(self) -> bool:
+        return self.path is not None
+
+    @property
+    def matrix_table(self) -> bool:
+        return len(self.names) <= 30
+
+    def json(self) -> dict:
+        if not self.shown:
+            return {}
+        keys = ("n", "accuracy", "group_accuracy", "errors", "errors_within_group")
+        return {"class_groups": {
+            "file": self.path, "groups": self.members, "ungrouped": self.ungrouped, "unknown_classes": self.unknown,
+            "splits": {s["name"]: {"per_group": {r["group"]: {k: r[k] for k in keys} for r in s["rows"]},
+                                   "confusion_matrix": s["matrix"]} for s in self.splits},
+        }}
+
+
+def run(collected, *, class_groups: ClassGroups | None = None) -> ClassGroupsResult:
+    groups = class_groups
     if groups is None:
-        return Section(ID, TITLE, "_class_groups.html", {"absent": True})
+        return ClassGroupsResult()
     names, of_class = groups.names, groups.of_class
     finite = ~collected.nonfinite if collected.nonfinite is not None else np.ones(collected.n, bool)
     splits = []
@@ -48,14 +80,5 @@ def run(collected, ctx) -> Section:
                    column("errors_within_group", "errors inside the group", "pct")]
         splits.append({"name": split, "index": s, "rows": rows, "matrix": matrix.tolist(),
                        "table": table(columns, rows, sort=("accuracy", "asc"), page=len(rows), search=len(rows) > 20)})
-    members = groups.members(collected.classes)
-    data = {"absent": False, "path": groups.path, "names": names, "members": members, "splits": splits,
-            "ungrouped": groups.ungrouped, "unknown": groups.unknown, "matrix_table": len(names) <= 30}
-    json = {"class_groups": {
-        "file": groups.path, "groups": members, "ungrouped": groups.ungrouped, "unknown_classes": groups.unknown,
-        "splits": {s["name"]: {"per_group": {r["group"]: {k: r[k] for k in ("n", "accuracy", "group_accuracy",
-                                                                            "errors", "errors_within_group")}
-                                             for r in s["rows"]},
-                               "confusion_matrix": s["matrix"]} for s in splits},
-    }}
-    return Section(ID, TITLE, "_class_groups.html", data, json)
+    return ClassGroupsResult(groups.path, names, groups.members(collected.classes), splits, groups.ungrouped,
+                             groups.unknown)

@@ -1,4 +1,4 @@
-"""Confusable classes: pairs the model mixes up, and pairs that sit close in its embedding (seed 002's 1 and 7).
+"""Confusable classes: pairs the model mixes up, and pairs that sit close in its embedding (Tensorleap's MNIST 1 and 7).
 
 What to do next: collect more of the pair's look-alikes, merge the classes, or sharpen the labelling guide.
 
@@ -8,22 +8,31 @@ classes a dense pair table is 800 MB.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from reportgen.class_geometry import (centroid_distances, class_means, class_spread, distance_to_class_mean,
-                                      nearest_class_means)
-from reportgen.section import Section
-from reportgen.thumbnails import data_uri
+from reportgen.analyses.section import Result
+from reportgen.collect.thumbnails import data_uri
+from reportgen.compute.class_geometry import (
+    centroid_distances,
+    class_means,
+    class_spread,
+    distance_to_class_mean,
+    nearest_class_means,
+)
+from reportgen.compute.neighbours import ANALYSIS_NEIGHBOURS, Neighbours
 
 ID = "confusable-classes"
 TITLE = "Confusable classes"
+TEMPLATE = "_confusable_classes.html"
 PAIRS_PER_MEASURE = 6  # the top pairs by confusions and by neighbour mixing, united
 JSON_PAIRS = 50
 EXAMPLES_PER_SIDE = 4
 MATRIX_MAX_CLASSES = 30  # a bigger distance matrix is unreadable as a table
 MATRIX_JSON_MAX_CLASSES = 100  # above, report.json lists each class's nearest classes instead of K x K distances
 NEAREST_CLASSES = 5
-NEIGHBOURS_USED = 15
+NEIGHBOURS_USED = ANALYSIS_NEIGHBOURS
 
 
 def pair_counts(first: np.ndarray, second: np.ndarray, num_classes: int) -> dict[tuple[int, int], int]:
@@ -85,13 +94,51 @@ def nearest_classes(means: np.ndarray, classes: list[str]) -> dict[str, list[dic
     return out
 
 
-def run(collected, ctx) -> Section:
+PAIR_KEYS = ("a", "b", "confusions", "a_as_b", "b_as_a", "confusion_rate", "neighbour_mixing", "centroid_distance",
+             "separation")
+
+
+@dataclass
+class ConfusableResult(Result):
+    pairs: list[dict]  # up to JSON_PAIRS, most confused first; the first few carry look-alike examples
+    classes: list[str]
+    class_radius: list[float | None]
+    centroid_distances: list[list[float | None]] | None  # K x K up to MATRIX_JSON_MAX_CLASSES classes
+    nearest: dict | None  # above it: each class's nearest classes
+    k: int = NEIGHBOURS_USED
+
+    @property
+    def shown_pairs(self) -> list[dict]:
+        return self.pairs[:PAIRS_PER_MEASURE * 2]
+
+    @property
+    def matrix(self):
+        return self.centroid_distances if len(self.classes) <= MATRIX_MAX_CLASSES else None
+
+    @property
+    def matrix_max(self) -> float:
+        values = [v for row in self.centroid_distances or [] for v in row if v is not None]
+        return max(values) if values and max(values) > 0 else 1.0
+
+    def json(self) -> dict:
+        out = {"pairs": [{key: p[key] for key in PAIR_KEYS}
+                         | {"examples": [e["path"] for e in p.get("examples_a", []) + p.get("examples_b", [])]}
+                         for p in self.pairs],
+               "class_radius": self.class_radius}
+        if self.centroid_distances is not None:
+            out["centroid_distances"] = self.centroid_distances
+        else:
+            out["nearest_classes"] = self.nearest
+        return {"confusable_classes": out}
+
+
+def run(collected, *, neighbours: Neighbours) -> ConfusableResult:
     classes, labels, k = collected.classes, collected.labels, len(collected.classes)
     embeddings = collected.embeddings
     means = class_means(embeddings, labels, k)
     spread = class_spread(distance_to_class_mean(embeddings, labels, means), labels, k)
     confusions = pair_counts(labels, collected.preds, k)
-    mixing = neighbour_mixing(labels, ctx.neighbours.indices[:, :NEIGHBOURS_USED + 1], k)
+    mixing = neighbour_mixing(labels, neighbours.indices[:, :NEIGHBOURS_USED + 1], k)
     counts = np.bincount(labels, minlength=k)
     pairs = []
     for a, b in ranked_pairs(confusions, mixing, max(PAIRS_PER_MEASURE, JSON_PAIRS // 2))[:JSON_PAIRS]:
@@ -108,26 +155,12 @@ def run(collected, ctx) -> Section:
             "separation": float(distance / radii) if np.isfinite(radii) and radii > 0 and np.isfinite(distance)
             else None,
         })
-    shown = pairs[:PAIRS_PER_MEASURE * 2]
-    for p in shown:
+    for p in pairs[:PAIRS_PER_MEASURE * 2]:
         p["examples_a"] = look_alike_examples(collected, p["a_index"], p["b_index"])
         p["examples_b"] = look_alike_examples(collected, p["b_index"], p["a_index"])
-    data = {"pairs": shown, "classes": classes, "matrix": None, "matrix_max": 1.0, "k": NEIGHBOURS_USED}
-    keys = ("a", "b", "confusions", "a_as_b", "b_as_a", "confusion_rate", "neighbour_mixing",
-            "centroid_distance", "separation")
-    json = {"confusable_classes": {
-        "pairs": [{key: p[key] for key in keys} | {"examples": [e["path"] for e in
-                                                             p.get("examples_a", []) + p.get("examples_b", [])]}
-                  for p in pairs],
-        "class_radius": [float(v) if np.isfinite(v) else None for v in spread],
-    }}
+    matrix = nearest = None
     if k <= MATRIX_JSON_MAX_CLASSES:
-        distances = centroid_distances(means)
-        matrix = [[float(v) if np.isfinite(v) else None for v in row] for row in distances]
-        json["confusable_classes"]["centroid_distances"] = matrix
-        if k <= MATRIX_MAX_CLASSES:
-            top = np.nanmax(distances) if np.isfinite(distances).any() else 1.0
-            data |= {"matrix": matrix, "matrix_max": float(top) if top > 0 else 1.0}
+        matrix = [[float(v) if np.isfinite(v) else None for v in row] for row in centroid_distances(means)]
     else:
-        json["confusable_classes"]["nearest_classes"] = nearest_classes(means, classes)
-    return Section(ID, TITLE, "_confusable_classes.html", data, json)
+        nearest = nearest_classes(means, classes)
+    return ConfusableResult(pairs, classes, [float(v) if np.isfinite(v) else None for v in spread], matrix, nearest)

@@ -7,15 +7,18 @@ that puts classes that confuse each other side by side; a "top confusions" table
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from reportgen.class_order import confusion_order
-from reportgen.classification_metrics import confusion_matrix, matrix_json, per_class_scores, sparse_cells
-from reportgen.section import Section
-from reportgen.table_data import column, table
+from reportgen.analyses.section import Result
+from reportgen.compute.class_order import confusion_order
+from reportgen.compute.classification_metrics import confusion_matrix, matrix_json, per_class_scores, sparse_cells
+from reportgen.render.table_data import column, table
 
 ID = "confusion"
 TITLE = "Confusion matrix and per-class scores"
+TEMPLATE = "_confusion.html"
 TABLE_MAX_CLASSES = 30  # wider HTML tables ran past their card (2,245 px at 100 classes)
 TOP_CONFUSIONS_JSON = 200
 
@@ -55,7 +58,32 @@ def confusions_table(pairs: list[dict], split_index: int) -> dict:
                                                   "b": "b_index"})
 
 
-def run(collected, ctx) -> Section:
+@dataclass
+class ConfusionResult(Result):
+    classes: list[str]
+    splits: list[dict]  # {name, index, matrix (K, K), per_class, pairs, excluded_nonfinite, n, tables}
+    heatmap: dict | None  # above TABLE_MAX_CLASSES: {orders, splits: [{name, index, cells}]}
+
+    @property
+    def k(self) -> int:
+        return len(self.classes)
+
+    @property
+    def large(self) -> bool:
+        return self.heatmap is not None
+
+    def json(self) -> dict:
+        return {"splits": {s["name"]: {
+            **matrix_json(s["matrix"]),
+            "confusion_excluded_nonfinite": s["excluded_nonfinite"],
+            "per_class": {r["class"]: {key: r[key] for key in ("precision", "recall", "f1", "support")}
+                          for r in s["per_class"]},
+            "top_confusions": [{key: v for key, v in p.items() if not key.endswith("_index")}
+                               for p in s["pairs"][:TOP_CONFUSIONS_JSON]],
+        } for s in self.splits}}
+
+
+def run(collected) -> ConfusionResult:
     k = len(collected.classes)
     large = k > TABLE_MAX_CLASSES
     splits = []
@@ -73,19 +101,10 @@ def run(collected, ctx) -> Section:
                        "excluded_nonfinite": int((in_split & ~mask).sum()), "n": int(mask.sum()),
                        "per_class_table": per_class_table(rows, s, large),
                        "confusions_table": confusions_table(pairs[:500], s)})
-    data = {"classes": collected.classes, "k": k, "large": large, "splits": splits}
+    heatmap = None
     if large:
         total = sum(s["matrix"] for s in splits)
-        data["heatmap"] = {"orders": {"confusion": confusion_order(total)},
-                           "splits": [{"name": s["name"], "index": s["index"], "cells": sparse_cells(s["matrix"])}
-                                      for s in splits]}
-    json = {"splits": {s["name"]: {
-        **matrix_json(s["matrix"]),
-        "confusion_excluded_nonfinite": s["excluded_nonfinite"],
-        "per_class": {r["class"]: {k_: r[k_] for k_ in ("precision", "recall", "f1", "support")}
-                      for r in s["per_class"]},
-        "top_confusions": [{k_: v for k_, v in p.items() if not k_.endswith("_index")}
-                           for p in s["pairs"][:TOP_CONFUSIONS_JSON]],
-    } for s in splits}}
-    return Section(ID, TITLE, "_confusion.html", data, json)
-
+        heatmap = {"orders": {"confusion": confusion_order(total)},
+                   "splits": [{"name": s["name"], "index": s["index"], "cells": sparse_cells(s["matrix"])}
+                              for s in splits]}
+    return ConfusionResult(collected.classes, splits, heatmap)

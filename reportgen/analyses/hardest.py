@@ -2,40 +2,40 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from reportgen.section import Section
-from reportgen.thumbnails import data_uri
+from reportgen.analyses.section import Result
+from reportgen.collect.thumbnails import data_uri
+from reportgen.compute.ranking_by_loss import hardest_samples
 
 ID = "hardest"
 TITLE = "Hardest samples"
+TEMPLATE = "_hardest.html"
+JSON_KEYS = ("path", "label", "prediction", "confidence", "loss")
 
 
-def hardest_samples(loss: np.ndarray, mask: np.ndarray, top_k: int) -> np.ndarray:
-    """Indices of the `top_k` highest losses among `mask`, highest first; non-finite losses rank first."""
-    candidates = np.flatnonzero(mask)
-    ranked_loss = np.where(np.isfinite(loss[candidates]), loss[candidates], np.inf)
-    order = np.argsort(-ranked_loss, kind="stable")
-    return candidates[order[:top_k]]
+@dataclass
+class HardestResult(Result):
+    top_k: int
+    splits: list[dict]  # {name, samples: [{index, path, label, prediction, confidence, loss, thumbnail}]}
+
+    def json(self) -> dict:
+        return {"splits": {s["name"]: {"hardest": [{k: r[k] for k in JSON_KEYS} for r in s["samples"]]}
+                           for s in self.splits}}
 
 
-def run(collected, ctx) -> Section:
+def run(collected, *, top_k: int) -> HardestResult:
     splits = []
     for s, name in enumerate(collected.split_names):
         rows = []
-        for i in hardest_samples(collected.loss, collected.split == s, ctx.top_k):
+        for i in hardest_samples(collected.loss, collected.split == s, top_k):
             loss = float(collected.loss[i])
-            rows.append({
-                "index": int(i),
-                "path": collected.paths[i],
-                "label": collected.classes[collected.labels[i]],
-                "prediction": collected.classes[collected.preds[i]],
-                "confidence": float(collected.confidence[i]),
-                "loss": loss if np.isfinite(loss) else None,
-                "thumbnail": data_uri(collected.thumbnails[i]),
-            })
+            rows.append({"index": int(i), "path": collected.paths[i],
+                         "label": collected.classes[collected.labels[i]],
+                         "prediction": collected.classes[collected.preds[i]],
+                         "confidence": float(collected.confidence[i]), "loss": loss if np.isfinite(loss) else None,
+                         "thumbnail": data_uri(collected.thumbnails[i])})
         splits.append({"name": name, "samples": rows})
-    json = {"splits": {s["name"]: {"hardest": [{k: r[k] for k in ("path", "label", "prediction", "confidence",
-                                                                 "loss")} for r in s["samples"]]}
-                       for s in splits}}
-    return Section(ID, TITLE, "_hardest.html", {"splits": splits, "top_k": ctx.top_k}, json)
+    return HardestResult(top_k, splits)

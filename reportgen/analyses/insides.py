@@ -1,62 +1,88 @@
-"""Inside the network (seed 004): the first convolution's filters, feature maps of the first and a middle
+"""Inside the network: the first convolution's filters, feature maps of the first and a middle
 convolution for the most and the least confident sample, and both samples' final-layer activations (logits)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
-from reportgen.heatmap_png import tile_grid_png
-from reportgen.layer_capture import NoHooks
-from reportgen.network_insides import (feature_map_tiles, feature_maps, filter_tiles, first_and_middle_convs,
-                                       first_conv_filters)
-from reportgen.section import Section
-from reportgen.thumbnails import data_uri
+from reportgen.analyses.section import Result
+from reportgen.collect.thumbnails import data_uri
+from reportgen.explain.heatmap_png import tile_grid_png
+from reportgen.explain.model_access import ModelAccess
+from reportgen.explain.network_insides import (
+    feature_map_tiles,
+    feature_maps,
+    filter_tiles,
+    first_and_middle_convs,
+    first_conv_filters,
+)
+from reportgen.model.adapter import NoHooks
 
 ID = "insides"
 TITLE = "Inside the network"
+TEMPLATE = "_insides.html"
 MAX_LOGIT_ROWS = 20  # more classes than this: show the ten largest logits of each sample, labels and predictions
 FEATURE_TILE = 40  # pixels per feature-map tile
 FILTER_TILE = 40
 
 
-def run(collected, ctx) -> Section:
+@dataclass
+class InsidesResult(Result):
+    samples: list[dict]  # the most and the least confident sample
+    logits: list[dict]  # per class shown: each sample's logit
+    filters: dict | None = None  # {layer, shape, count, shown, uri}
+    filters_note: str | None = None
+    layers: list[dict] = field(default_factory=list)  # feature maps: {name, position, channels, shown, size, grids}
+    maps_note: str | None = None
+    first_conv_shape: list[int] | None = None
+
+    def json(self) -> dict:
+        out = {"samples": {s["role"]: s["path"] for s in self.samples},
+               "final_layer": {s["role"]: {row["class"]: row["logits"][n] for row in self.logits}
+                               for n, s in enumerate(self.samples)}}
+        if self.filters is not None:
+            out["first_conv"] = {"layer": self.filters["layer"], "shape": self.first_conv_shape}
+        if self.filters is not None or self.layers or self.maps_note:
+            out["feature_map_layers"] = [layer["name"] for layer in self.layers]
+            out["notes"] = [n for n in (self.filters_note, self.maps_note) if n]
+        return {"network_insides": out}
+
+
+def run(collected, *, model_access: ModelAccess | None = None) -> InsidesResult:
     samples = extreme_samples(collected)
-    data = {"samples": samples, "logits": logit_rows(collected, [s["index"] for s in samples]),
-            "filters": None, "filters_note": None, "layers": [], "maps_note": None}
-    json = {"samples": {s["role"]: s["path"] for s in samples},
-            "final_layer": {s["role"]: {row["class"]: row["logits"][n] for row in data["logits"]}
-                            for n, s in enumerate(samples)}}
-    if ctx.model is None or ctx.load_inputs is None:
-        data["filters_note"] = "No model was given to this report, so its filters and feature maps can't be shown."
-        return Section(ID, TITLE, "_insides.html", data, {"network_insides": json})
-    inputs = ctx.load_inputs([s["index"] for s in samples])
-    filters = first_conv_filters(ctx.model, inputs[:1])
-    data["filters_note"] = filters.note
+    result = InsidesResult(samples, logit_rows(collected, [s["index"] for s in samples]))
+    if model_access is None:
+        result.filters_note = "No model was given to this report, so its filters and feature maps can't be shown."
+        return result
+    adapter = model_access.adapter
+    inputs = model_access.load_inputs([s["index"] for s in samples])
+    filters = first_conv_filters(adapter, inputs[:1])
+    result.filters_note = filters.note
     if filters.weights is not None:
         out_ch, in_ch, kh, kw = filters.weights.shape
         tiles = filter_tiles(filters.weights)
-        data["filters"] = {"layer": filters.layer, "shape": f"{out_ch} filters of {in_ch}x{kh}x{kw}",
-                           "count": out_ch, "shown": len(tiles),
-                           "uri": png_uri(tile_grid_png(tiles, tile_side=FILTER_TILE))}
-        json["first_conv"] = {"layer": filters.layer, "shape": [out_ch, in_ch, kh, kw]}
+        result.filters = {"layer": filters.layer, "shape": f"{out_ch} filters of {in_ch}x{kh}x{kw}",
+                          "count": out_ch, "shown": len(tiles),
+                          "uri": png_uri(tile_grid_png(tiles, tile_side=FILTER_TILE))}
+        result.first_conv_shape = [out_ch, in_ch, kh, kw]
     try:
-        names = first_and_middle_convs(ctx.model, inputs[:1])
-        maps = feature_maps(ctx.model, inputs, names) if names else {}
+        names = first_and_middle_convs(adapter, inputs[:1])
+        maps = feature_maps(adapter, inputs, names) if names else {}
         if not names:
-            data["maps_note"] = "The model has no convolution, so there are no feature maps to show."
+            result.maps_note = "The model has no convolution, so there are no feature maps to show."
     except NoHooks:
         maps = {}
-        data["maps_note"] = ("Feature maps are not shown: reading an inner layer's output needs a hook, and a "
-                             "TorchScript program can't take hooks; save the model with torch.export (.pt2) or as "
-                             "a state_dict to get them.")
+        result.maps_note = ("Feature maps are not shown: reading an inner layer's output needs a hook, and a "
+                            "TorchScript program can't take hooks; save the model with torch.export (.pt2) or as "
+                            "a state_dict to get them.")
     for position, name in zip(("first", "middle"), maps):
         tiles = feature_map_tiles(maps[name])
-        data["layers"].append({"name": name, "position": position, "channels": int(maps[name].shape[1]),
-                               "shown": int(tiles.shape[1]), "size": list(maps[name].shape[2:]),
-                               "grids": [png_uri(tile_grid_png(t, tile_side=FEATURE_TILE)) for t in tiles]})
-    json["feature_map_layers"] = [layer["name"] for layer in data["layers"]]
-    json["notes"] = [n for n in (data["filters_note"], data["maps_note"]) if n]
-    return Section(ID, TITLE, "_insides.html", data, {"network_insides": json})
+        result.layers.append({"name": name, "position": position, "channels": int(maps[name].shape[1]),
+                              "shown": int(tiles.shape[1]), "size": list(maps[name].shape[2:]),
+                              "grids": [png_uri(tile_grid_png(t, tile_side=FEATURE_TILE)) for t in tiles]})
+    return result
 
 
 def png_uri(png: bytes) -> str:

@@ -1,19 +1,22 @@
-"""Loss against distance to the class mean, in pixels and in the embedding (seed 002): are the atypical
+"""Loss against distance to the class mean, in pixels and in the embedding (Tensorleap's MNIST walkthrough): are the atypical
 samples the ones the model gets wrong? A high rho in pixel space says "collect more varied images"; a high
 rho only in the embedding says the model, not the data, finds those samples odd."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from reportgen.class_geometry import class_means, distance_to_class_mean
-from reportgen.figure_data import class_scatter_traces, figure, layout, rounded
-from reportgen.rank_correlation import spearman
-from reportgen.section import Section
-from reportgen.table_data import column, table
+from reportgen.analyses.section import Result
+from reportgen.compute.class_geometry import class_means, distance_to_class_mean
+from reportgen.compute.rank_correlation import spearman
+from reportgen.render.figure_data import class_scatter_traces, figure, layout, rounded
+from reportgen.render.table_data import column, table
 
 ID = "loss-vs-distance"
 TITLE = "Loss vs distance to the class mean"
+TEMPLATE = "_loss_vs_distance.html"
 LOSS_FLOOR = 1e-4  # the log axis cannot show a loss of 0; smaller losses are drawn at this height
 LABELLED_AVERAGES_MAX = 30  # more class names than this written on the plot hide it; hover shows them
 SPACES = (("pixel", "Pixel distance to the class mean image"),
@@ -66,37 +69,60 @@ def scatter_figure(space: str, axis_title: str, distance: np.ndarray, loss: np.n
     return figure(traces, layout(axis_title, "loss (log scale)", yaxis={"type": "log"}))
 
 
-def run(collected, ctx) -> Section:
+@dataclass
+class LossDistanceResult(Result):
+    distances: dict[str, np.ndarray]  # space -> (N,) distance of each sample to its class mean
+    loss: np.ndarray  # (N,) float64
+    labels: np.ndarray
+    classes: list[str]
+    per_class: list[dict]
+    overall: dict
+    across_classes: dict
+    spaces = [{"key": key, "title": title} for key, title in SPACES]
+    loss_floor = LOSS_FLOOR
+
+    @property
+    def n_below_floor(self) -> int:
+        return int((np.isfinite(self.loss) & (self.loss < LOSS_FLOOR)).sum())
+
+    @property
+    def figures(self) -> dict:
+        return {space: scatter_figure(space, title, self.distances[space], self.loss, self.labels, self.classes,
+                                      self.per_class) for space, title in SPACES}
+
+    @property
+    def per_class_table(self) -> dict:
+        columns = [column("class", "class"), column("n", "n", "int"), column("mean_loss", "mean loss", "num"),
+                   column("mean_pixel", "mean pixel dist.", "num"), column("rho_pixel", "ρ pixel", "num"),
+                   column("p_pixel", "p", "num"), column("mean_embedding", "mean embedding dist.", "num"),
+                   column("rho_embedding", "ρ embedding", "num"), column("p_embedding", "p", "num")]
+        flat = [{**r, **{f"{key}_{space}": r[space][key] for space, _ in SPACES for key in ("rho", "p")}}
+                for r in self.per_class]
+        large = len(self.per_class) > LABELLED_AVERAGES_MAX
+        return table(columns, flat, sort=("rho_embedding", "desc") if large else None,
+                     page=25 if large else len(flat), search=large)
+
+    def json(self) -> dict:
+        keys = ("n", "mean_loss", "mean_pixel", "mean_embedding", "pixel", "embedding")
+        return {"loss_vs_distance": {
+            "note": "pixel distances use each image at 32x32 with values in [0, 1]; rho is Spearman's",
+            "overall": self.overall,
+            "across_classes": self.across_classes,
+            "per_class": {r["class"]: {k: r[k] for k in keys} for r in self.per_class},
+            "pixel_distance": rounded(self.distances["pixel"]),
+            "embedding_distance": rounded(self.distances["embedding"]),
+        }}
+
+
+def run(collected) -> LossDistanceResult:
     loss = collected.loss.astype(np.float64)
     distances = sample_distances(collected)
     per_class = class_rows(distances, loss, collected.labels, collected.classes)
     finite = np.isfinite(loss)
     overall = {space: spearman(distances[space][finite], loss[finite]) for space, _ in SPACES}
-    # Seed 002's plot: one point per class, average distance against average loss.
+    # Tensorleap's plot: one point per class, average distance against average loss.
     present = [r for r in per_class if r["n"]]
     across_classes = {space: spearman([r[f"mean_{space}"] for r in present], [r["mean_loss"] for r in present])
                       for space, _ in SPACES}
-    figures = {space: scatter_figure(space, title, distances[space], loss, collected.labels, collected.classes,
-                                     per_class) for space, title in SPACES}
-    columns = [column("class", "class"), column("n", "n", "int"), column("mean_loss", "mean loss", "num"),
-               column("mean_pixel", "mean pixel dist.", "num"), column("rho_pixel", "ρ pixel", "num"),
-               column("p_pixel", "p", "num"), column("mean_embedding", "mean embedding dist.", "num"),
-               column("rho_embedding", "ρ embedding", "num"), column("p_embedding", "p", "num")]
-    flat = [{**r, **{f"{key}_{space}": r[space][key] for space, _ in SPACES for key in ("rho", "p")}}
-            for r in per_class]
-    large = len(per_class) > LABELLED_AVERAGES_MAX
-    data = {"per_class_table": table(columns, flat, sort=("rho_embedding", "desc") if large else None,
-                                     page=25 if large else len(flat), search=large),
-            "overall": overall, "across_classes": across_classes, "figures": figures,
-            "spaces": [{"key": key, "title": title} for key, title in SPACES], "loss_floor": LOSS_FLOOR,
-            "n_below_floor": int((np.isfinite(loss) & (loss < LOSS_FLOOR)).sum())}
-    json = {"loss_vs_distance": {
-        "note": "pixel distances use each image at 32x32 with values in [0, 1]; rho is Spearman's",
-        "overall": overall,
-        "across_classes": across_classes,
-        "per_class": {r["class"]: {k: r[k] for k in ("n", "mean_loss", "mean_pixel", "mean_embedding", "pixel",
-                                                    "embedding")} for r in per_class},
-        "pixel_distance": rounded(distances["pixel"]),
-        "embedding_distance": rounded(distances["embedding"]),
-    }}
-    return Section(ID, TITLE, "_loss_vs_distance.html", data, json)
+    return LossDistanceResult(distances, loss, collected.labels, collected.classes, per_class, overall,
+                              across_classes)

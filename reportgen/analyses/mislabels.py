@@ -5,15 +5,26 @@ What to do next: look at each one and relabel (or drop) it. The neighbours shown
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from reportgen.mislabel_scores import BASIS, METHOD, TRAINING_SPLITS, fitted_rows, mislabel_scores, ranked_suspects
-from reportgen.section import Section
-from reportgen.thumbnails import data_uri
+from reportgen.analyses.section import Result
+from reportgen.collect.thumbnails import data_uri
+from reportgen.compute.mislabel_scores import (
+    BASIS,
+    METHOD,
+    TRAINING_SPLITS,
+    fitted_rows,
+    mislabel_scores,
+    ranked_suspects,
+)
+from reportgen.compute.neighbours import ANALYSIS_NEIGHBOURS, Neighbours
 
 ID = "mislabels"
 TITLE = "Suspected mislabels"
-NEIGHBOURS_USED = 15  # the vote; the bench (bench/bench_mislabels.py) was tuned with 15
+TEMPLATE = "_mislabels.html"
+NEIGHBOURS_USED = ANALYSIS_NEIGHBOURS
 NEIGHBOURS_SHOWN = 8
 THRESHOLD = 0.5  # the trusted witness gives the given label less than half
 JSON_LIMIT = 1000  # report.json lists at most this many, best first
@@ -30,8 +41,43 @@ def neighbour_evidence(row: int, indices: np.ndarray, distances: np.ndarray, col
     return shown
 
 
-def run(collected, ctx) -> Section:
-    graph = ctx.neighbours
+JSON_KEYS = ("path", "label", "suggested", "score", "split", "prediction", "judged_by", "model_p_label",
+             "neighbours_label")
+
+
+@dataclass
+class MislabelsResult(Result):
+    rows: list[dict]  # every suspect, best first; the first `page_rows` carry thumbnails and neighbours
+    page_rows: int
+    n_samples: int
+    k: int
+    method: str
+    fitted_known: bool
+
+    json_limit = JSON_LIMIT
+
+    @property
+    def n_suspected(self) -> int:
+        return len(self.rows)
+
+    @property
+    def shown_rows(self) -> list[dict]:
+        return self.rows[:self.page_rows]
+
+    def json(self) -> dict:
+        return {
+            "suspected_mislabels": [{key: r[key] for key in JSON_KEYS} for r in self.rows],
+            "suspected_mislabels_method": {
+                "score": self.method,
+                "trained_on": (f"splits named {' or '.join(TRAINING_SPLITS)}" if self.fitted_known
+                               else "not known (no split is named so): the weaker witness decides"),
+                "threshold": THRESHOLD, "limit": JSON_LIMIT, "neighbours": self.k,
+            },
+        }
+
+
+def run(collected, *, neighbours: Neighbours, top_k: int) -> MislabelsResult:
+    graph = neighbours
     indices = graph.indices[:, :NEIGHBOURS_USED + 1]
     fitted = fitted_rows(collected.split, collected.split_names)
     scores = mislabel_scores(collected.labels, collected.probs, indices, fitted=fitted)
@@ -52,22 +98,8 @@ def run(collected, ctx) -> Section:
             "neighbours_label": float(scores.neighbours_label[i]),
             "neighbours_suggested": float(scores.neighbours_suggested[i]),
         }
-        if rank < ctx.top_k:  # thumbnails only for the rows the page shows
+        if rank < top_k:  # thumbnails only for the rows the page shows
             row["thumbnail"] = data_uri(collected.thumbnails[i])
             row["neighbours"] = neighbour_evidence(i, graph.indices, graph.distances, collected, suggested)
         rows.append(row)
-    data = {"rows": rows[:ctx.top_k], "n_suspected": len(rows), "n_samples": collected.n,
-            "k": k_used, "method": method, "fitted_known": fitted is not None, "threshold": THRESHOLD,
-            "json_limit": JSON_LIMIT}
-    keys = ("path", "label", "suggested", "score", "split", "prediction", "judged_by", "model_p_label",
-            "neighbours_label")
-    json = {
-        "suspected_mislabels": [{key: r[key] for key in keys} for r in rows],
-        "suspected_mislabels_method": {
-            "score": method,
-            "trained_on": (f"splits named {' or '.join(TRAINING_SPLITS)}" if fitted is not None
-                           else "not known (no split is named so): the weaker witness decides"),
-            "threshold": THRESHOLD, "limit": JSON_LIMIT, "neighbours": k_used,
-        },
-    }
-    return Section(ID, TITLE, "_mislabels.html", data, json)
+    return MislabelsResult(rows, top_k, collected.n, k_used, method, fitted is not None)

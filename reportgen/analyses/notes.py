@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from markdown_it import MarkdownIt
 
-from reportgen.section import Section
+from reportgen.analyses.section import Result
+from reportgen.errors import ReportgenError
 
 ID = "notes"
 TITLE = "Notes"
+TEMPLATE = "_notes.html"
+
+
+@dataclass
+class Notes:
+    path: str
+    text: str
+
+
+def read_notes(path: str | Path) -> Notes:
+    try:
+        return Notes(str(path), Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportgenError(f"{path}: cannot read the --notes file ({getattr(exc, 'strerror', None) or exc})") from exc
 
 
 def render_markdown(text: str) -> str:
@@ -15,8 +33,25 @@ def render_markdown(text: str) -> str:
     return MarkdownIt("commonmark", {"html": False}).render(text)
 
 
-def run(collected, ctx) -> Section:
-    if ctx.notes is None:
-        return Section(ID, TITLE, "_notes.html", {"html": None})
-    return Section(ID, TITLE, "_notes.html", {"html": render_markdown(ctx.notes), "path": ctx.notes_path},
-                   {"notes": {"path": ctx.notes_path, "markdown": ctx.notes}})
+@dataclass
+class NotesResult(Result):
+    notes: Notes | None
+
+    @property
+    def shown(self) -> bool:
+        return self.notes is not None
+
+    @property
+    def html(self) -> str:
+        return render_markdown(self.notes.text)
+
+    @property
+    def path(self) -> str:
+        return self.notes.path
+
+    def json(self) -> dict:
+        return {"notes": {"path": self.notes.path, "markdown": self.notes.text}} if self.notes else {}
+
+
+def run(collected, *, notes: Notes | None = None) -> NotesResult:
+    return NotesResult(notes)

@@ -1,4 +1,4 @@
-"""Raw pixels vs the model's embedding, projected the same way and coloured the same (seeds 000 and 004).
+"""Raw pixels vs the model's embedding, projected the same way and coloured the same (the cows-vs-no-cows and the CIFAR-10 visualisation write-ups).
 
 What the network added: if the classes already separate in raw pixels, a simpler model may do; if they
 separate only after the network, it is earning its keep; if neither separates, the model needs more.
@@ -6,16 +6,20 @@ separate only after the network, it is earning its keep; if neither separates, t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from reportgen.class_separation import SEPARATION_K, knn_label_accuracy, neighbours_2d
-from reportgen.figure_data import class_scatter_traces, figure, layout, rounded
-from reportgen.pixel_projection import pixel_projection
-from reportgen.section import Section
+from reportgen.analyses.section import Result
+from reportgen.compute.class_separation import SEPARATION_K, knn_label_accuracy, neighbours_2d
+from reportgen.compute.neighbours import Neighbours
+from reportgen.compute.pixel_projection import pixel_projection as compute_pixel_projection
+from reportgen.compute.projection import Projection
+from reportgen.render.figure_data import class_scatter_traces, figure, layout, rounded
 
 ID = "raw-vs-model"
 TITLE = "Raw pixels vs the model's embedding"
-WAITS_FOR = ("projection", "pixel_projection")  # may still be fitting on other threads (analyses.run_all)
+TEMPLATE = "_raw_vs_model.html"
 
 
 def scores(labels: np.ndarray, full_space_indices: np.ndarray, coords: np.ndarray) -> dict:
@@ -23,36 +27,56 @@ def scores(labels: np.ndarray, full_space_indices: np.ndarray, coords: np.ndarra
             "knn_accuracy_2d": knn_label_accuracy(neighbours_2d(coords), labels)}
 
 
-def projection_figure(coords: np.ndarray, collected) -> dict:
-    traces = class_scatter_traces(coords[:, 0], coords[:, 1], collected.labels, collected.classes)
-    hidden = {"showticklabels": False, "showgrid": False}
-    return figure(traces, layout(xaxis=hidden, yaxis=hidden, dragmode="pan"))
+@dataclass
+class RawVsModelResult(Result):
+    raw: Projection
+    model: Projection
+    raw_scores: dict
+    model_scores: dict
+    labels: np.ndarray
+    classes: list[str]
+    seed: int
+    pixel_dims: int
+    n_pixels: int
+    pca_rows: int | None  # the raw pixels' PCA was fitted on this seeded subset (None: on every sample)
+    seconds: float
+    k = SEPARATION_K
+
+    @property
+    def method(self) -> str:
+        return self.raw.method
+
+    @property
+    def panels(self) -> list[dict]:
+        hidden = {"showticklabels": False, "showgrid": False}
+        figure_of = lambda coords: figure(class_scatter_traces(coords[:, 0], coords[:, 1], self.labels, self.classes),  # noqa: E731
+                                          layout(xaxis=hidden, yaxis=hidden, dragmode="pan"))
+        return [
+            {"key": "raw", "title": f"Raw pixels ({self.raw.method.upper()})", "scores": self.raw_scores,
+             "note": self.raw.note, "figure": figure_of(self.raw.coords)},
+            {"key": "model", "title": f"Model embedding ({self.model.method.upper()})", "scores": self.model_scores,
+             "note": self.model.note, "figure": figure_of(self.model.coords)},
+        ]
+
+    def json(self) -> dict:
+        subset = f", fitted on a seeded subset of {self.pca_rows} samples" if self.pca_rows else ""
+        return {"raw_vs_model": {
+            "method": self.raw.method, "seed": self.seed, "knn_k": SEPARATION_K,
+            "raw_input": f"{self.n_pixels} pixel values in [0, 1], PCA to {self.pixel_dims} dimensions{subset}",
+            "scores": {"raw": self.raw_scores, "model": self.model_scores},
+            "raw_coordinates": [rounded(row) for row in self.raw.coords],
+            "seconds": round(self.seconds, 3),
+        }}
 
 
-def run(collected, ctx) -> Section:
-    method = ctx.projection.method
-    pixels = ctx.pixel_projection or pixel_projection(collected.pixels, method, seed=ctx.seed,
-                                                      device=ctx.device or "cpu")
-    raw, pixel_knn, seconds = pixels.projection, pixels.neighbours, pixels.seconds
-    model_coords = ctx.projection.coords
-    raw_scores = scores(collected.labels, pixel_knn.indices, raw.coords)
-    model_scores = scores(collected.labels, ctx.neighbours.indices, model_coords)
-    panels = [
-        {"key": "raw", "title": f"Raw pixels ({raw.method.upper()})", "scores": raw_scores, "note": raw.note,
-         "figure": projection_figure(raw.coords, collected)},
-        {"key": "model", "title": f"Model embedding ({method.upper()})", "scores": model_scores,
-         "note": ctx.projection.note, "figure": projection_figure(model_coords, collected)},
-    ]
-    # a big set's PCA is fitted on a seeded subset (pixel_projection.PCA_FIT_ROWS): say so where it is
-    fitted_on = pixels.pca_rows if 0 < pixels.pca_rows < collected.n else None
-    data = {"panels": panels, "k": SEPARATION_K, "pixel_dims": pixels.dims, "pca_rows": fitted_on,
-            "n_pixels": pixels.n_pixels, "seconds": seconds, "method": raw.method}
-    subset = f", fitted on a seeded subset of {fitted_on} samples" if fitted_on else ""
-    json = {"raw_vs_model": {
-        "method": raw.method, "seed": ctx.seed, "knn_k": SEPARATION_K,
-        "raw_input": f"{pixels.n_pixels} pixel values in [0, 1], PCA to {pixels.dims} dimensions{subset}",
-        "scores": {"raw": raw_scores, "model": model_scores},
-        "raw_coordinates": [rounded(row) for row in raw.coords],
-        "seconds": round(seconds, 3),
-    }}
-    return Section(ID, TITLE, "_raw_vs_model.html", data, json)
+def run(collected, *, projection: Projection, neighbours: Neighbours, pixel_projection=None, seed: int = 0,
+        device="cpu") -> RawVsModelResult:
+    pixels = pixel_projection or compute_pixel_projection(collected.pixels, projection.method, seed=seed,
+                                                          device=device)
+    raw = pixels.projection
+    return RawVsModelResult(
+        raw=raw, model=projection, raw_scores=scores(collected.labels, pixels.neighbours.indices, raw.coords),
+        model_scores=scores(collected.labels, neighbours.indices, projection.coords), labels=collected.labels,
+        classes=collected.classes, seed=seed, pixel_dims=pixels.dims, n_pixels=pixels.n_pixels,
+        # a big set's PCA is fitted on a seeded subset (pixel_projection.PCA_FIT_ROWS): say so where it is
+        pca_rows=pixels.pca_rows if 0 < pixels.pca_rows < collected.n else None, seconds=pixels.seconds)

@@ -3,62 +3,93 @@ of the top classes, and Grad-CAM, for the hardest samples and a few wrong and co
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
-from reportgen.attribution_pass import attribute_samples, explained_classes
-from reportgen.grad_cam import CamLayer, find_cam_layer
-from reportgen.heatmap_png import (DIVERGING, HEAT, cam_overlay_png, colour_bar_png, signed_map_png, source_webp,
-                                   symmetric_scale)
-from reportgen.saliency_samples import choose_saliency_samples
-from reportgen.section import Section
-from reportgen.thumbnails import data_uri
+from reportgen.analyses.section import Result
+from reportgen.collect.thumbnails import data_uri
+from reportgen.explain.attribution_pass import attribute_samples, explained_classes
+from reportgen.explain.grad_cam import CamLayer, find_cam_layer
+from reportgen.explain.heatmap_png import (
+    DIVERGING,
+    HEAT,
+    cam_overlay_png,
+    colour_bar_png,
+    signed_map_png,
+    source_webp,
+    symmetric_scale,
+)
+from reportgen.explain.model_access import ModelAccess
+from reportgen.explain.saliency_samples import choose_saliency_samples
 
 ID = "saliency"
 TITLE = "What the model looks at"
+TEMPLATE = "_saliency.html"
 DEFAULT_BUDGET = 200
+SUMMARY_KEYS = ("index", "path", "split", "label", "prediction", "reason", "baseline_mean_abs", "saliency_mean_abs",
+                "delta_mean_abs", "overlay_sum")
 METHOD = ("gradient of the target logit with respect to the input, minus the same gradient at a blank (black) "
           "input; overlay = that difference times the input's departure from the blank")
 
 
-def run(collected, ctx) -> Section:
-    budget = int(getattr(ctx, "saliency_samples", DEFAULT_BUDGET) or 0)
-    chosen = choose_saliency_samples(collected, budget, top_k=ctx.top_k)
-    data = {"budget": budget, "n_chosen": len(chosen), "cam_layer": None, "cam_note": None, "classes": [],
-            "panel_images": {}, "diverging_bar": png_uri(colour_bar_png(DIVERGING)),
-            "heat_bar": png_uri(colour_bar_png(HEAT)), "note": None}
-    if ctx.model is None or ctx.load_inputs is None:
-        data["note"] = "No model was given to this report, so no saliency maps could be computed."
-        return Section(ID, TITLE, "_saliency.html", data, {"saliency": {"note": data["note"], "samples": []}})
+@dataclass
+class SaliencyResult(Result):
+    budget: int
+    n_chosen: int
+    note: str | None = None  # why there are no maps (no model, no samples chosen)
+    cam_layer: str | None = None
+    cam_note: str | None = None
+    classes: list[dict] = field(default_factory=list)  # {name, samples: [sample views], n_wrong}, wrong-first
+
+    @property
+    def diverging_bar(self) -> str:
+        return png_uri(colour_bar_png(DIVERGING))
+
+    @property
+    def heat_bar(self) -> str:
+        return png_uri(colour_bar_png(HEAT))
+
+    def json(self) -> dict:
+        if self.note:
+            return {"saliency": {"note": self.note, "samples": []}}
+        samples = sorted((s for c in self.classes for s in c["samples"]), key=lambda s: s["order"])
+        return {"saliency": {"method": METHOD, "target": "label", "budget": self.budget,
+                             "grad_cam": {"layer": self.cam_layer, "note": self.cam_note},
+                             "samples": [{key: s[key] for key in SUMMARY_KEYS} for s in samples]}}
+
+
+def run(collected, *, model_access: ModelAccess | None = None, saliency_samples: int = DEFAULT_BUDGET,
+        cam_layer: str | None = None, top_k: int = 25) -> SaliencyResult:
+    budget = int(saliency_samples or 0)
+    chosen = choose_saliency_samples(collected, budget, top_k=top_k)
+    result = SaliencyResult(budget, len(chosen))
+    if model_access is None:
+        result.note = "No model was given to this report, so no saliency maps could be computed."
+        return result
     if not chosen:
-        data["note"] = "No samples were chosen (--saliency-samples is 0)."
-        return Section(ID, TITLE, "_saliency.html", data, {"saliency": {"note": data["note"], "samples": []}})
+        result.note = "No samples were chosen (--saliency-samples is 0)."
+        return result
     rows = list(chosen)
-    cam = find_cam_layer(ctx.model, ctx.load_inputs(rows[:1]), getattr(ctx, "cam_layer", None))
-    data["cam_layer"], data["cam_note"] = cam.name, cam.note
+    adapter, load_inputs, mean, std = model_access.adapter, model_access.load_inputs, model_access.mean, model_access.std
+    cam = find_cam_layer(adapter, load_inputs(rows[:1]), cam_layer)
     labels = [int(collected.labels[r]) for r in rows]
     targets = [explained_classes(collected.probs[r], label) for r, label in zip(rows, labels)]
     cam_classes = [{int(collected.preds[r]), int(collected.labels[r])} for r in rows]
-    spec = ctx.input_spec
-    mean, std = (spec.mean, spec.std) if spec is not None else (None, None)
     by_class: dict[int, list[dict]] = {}
-    summaries = []
-    for result in attribute_samples(ctx.model, ctx.load_inputs, rows, targets, labels, mean=mean, std=std,
-                                    cam_layer=cam.name, cam_classes=cam_classes):
-        view, summary = sample_view(collected, result, chosen[result.row], mean, std)
-        by_class.setdefault(int(collected.labels[result.row]), []).append(view)
-        data["panel_images"][result.row] = view["strip"] + view["class_maps"] + view["cams"]
-        summaries.append(summary)
+    for order, attribution in enumerate(attribute_samples(adapter, load_inputs, rows, targets, labels, mean=mean,
+                                                          std=std, cam_layer=cam.name, cam_classes=cam_classes)):
+        view = sample_view(collected, attribution, chosen[attribution.row], mean, std) | {"order": order}
+        by_class.setdefault(int(collected.labels[attribution.row]), []).append(view)
     # Classes with wrong samples first (most wrong first), then by class index: the first fold opens.
-    data["classes"] = [{"name": collected.classes[k], "samples": by_class[k],
-                        "n_wrong": sum(view["wrong"] for view in by_class[k])}
-                       for k in sorted(by_class, key=lambda k: (-sum(v["wrong"] for v in by_class[k]), k))]
+    result.classes = [{"name": collected.classes[k], "samples": by_class[k],
+                       "n_wrong": sum(view["wrong"] for view in by_class[k])}
+                      for k in sorted(by_class, key=lambda k: (-sum(v["wrong"] for v in by_class[k]), k))]
     if cam.name and not any(view["cams"] for views in by_class.values() for view in views):
         cam = CamLayer(None, f"Grad-CAM is not shown: the output of layer {cam.name} is not a (batch, channels, "
                              "height, width) feature map; pass --cam-layer with a convolutional layer.")
-        data["cam_layer"], data["cam_note"] = cam.name, cam.note
-    json = {"saliency": {"method": METHOD, "target": "label", "budget": budget,
-                         "grad_cam": {"layer": cam.name, "note": cam.note}, "samples": summaries}}
-    return Section(ID, TITLE, "_saliency.html", data, json)
+    result.cam_layer, result.cam_note = cam.name, cam.note
+    return result
 
 
 def png_uri(png: bytes) -> str:
@@ -74,8 +105,8 @@ def display_pixels(source: np.ndarray, mean, std) -> np.ndarray:
     return pixels.transpose(1, 2, 0) if channels == 3 else pixels[0]
 
 
-def sample_view(collected, result, reason: str, mean, std) -> tuple[dict, dict]:
-    """The page's view of one sample (images as data URIs) and its report.json summary (numbers only)."""
+def sample_view(collected, result, reason: str, mean, std) -> dict:
+    """One sample's maps (images as data URIs, for the page) and their numbers (for report.json)."""
     row, classes = result.row, collected.classes
     label, pred = int(collected.labels[row]), int(collected.preds[row])
     pixels = display_pixels(result.source, mean, std)
@@ -97,15 +128,13 @@ def sample_view(collected, result, reason: str, mean, std) -> tuple[dict, dict]:
              "uri": png_uri(cam_overlay_png(grey, cam))}
             for k, cam in sorted(result.cams.items(), key=lambda item: item[0] != pred)]
     loss = float(collected.loss[row])
-    view = {"index": row, "path": collected.paths[row], "label": classes[label], "prediction": classes[pred],
-            "confidence": float(collected.confidence[row]), "loss": loss if np.isfinite(loss) else None,
-            "reason": reason, "wrong": label != pred, "strip": strip, "class_maps": class_maps, "cams": cams}
-    summary = {"index": row, "path": collected.paths[row], "split": collected.split_names[collected.split[row]],
-               "label": classes[label], "prediction": classes[pred], "reason": reason,
-               **{k: finite(v) for k, v in result.label_stats.items()},
-               # Per class, the overlay summed over the image: (grad at x - grad at blank) . (x - blank).
-               "overlay_sum": {classes[k]: finite(m.sum()) for k, m in result.class_maps.items()}}
-    return view, summary
+    return {"index": row, "path": collected.paths[row], "split": collected.split_names[collected.split[row]],
+            "label": classes[label], "prediction": classes[pred], "confidence": float(collected.confidence[row]),
+            "loss": loss if np.isfinite(loss) else None, "reason": reason, "wrong": label != pred,
+            "strip": strip, "class_maps": class_maps, "cams": cams,
+            **{k: finite(v) for k, v in result.label_stats.items()},
+            # Per class, the overlay summed over the image: (grad at x - grad at blank) . (x - blank).
+            "overlay_sum": {classes[k]: finite(m.sum()) for k, m in result.class_maps.items()}}
 
 
 def finite(value) -> float | None:

@@ -7,14 +7,18 @@ Everything per sample is k-wide, never K-wide: at 1,000 classes a row of every c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from reportgen.class_geometry import class_means, nearest_class_means
-from reportgen.section import Section
+from reportgen.analyses.section import Result
+from reportgen.compute.class_geometry import class_means, nearest_class_means
+from reportgen.compute.neighbours import Neighbours
+from reportgen.compute.projection import Projection
 
 ID = "samples"
 TITLE = "Sample explorer"
-WAITS_FOR = ("projection",)  # may still be fitting on another thread (analyses.run_all)
+TEMPLATE = "_samples.html"
 TOP_CLASSES = 5
 NEAREST_CENTROIDS = 5
 TOP_BLOCK_ROWS = 4096  # rows per top-k block: a (rows, K) index array, not an (N, K) one
@@ -40,20 +44,33 @@ def top_classes(probs: np.ndarray, count: int = TOP_CLASSES) -> tuple[np.ndarray
     return top, np.take_along_axis(probs, top, axis=1)
 
 
-def run(collected, ctx) -> Section:
-    k = ctx.neighbour_count
-    neighbours = ctx.neighbours.indices[:, 1:k + 1]
-    neighbour_dist = ctx.neighbours.distances[:, 1:k + 1]
+@dataclass
+class SamplesResult(Result):
+    panel: dict  # per sample, k-wide: neighbours and their distances, centroid distances, top classes
+    columns: dict  # per sample: report.json's row fields, one list each
+
+    @property
+    def count(self) -> int:
+        return len(self.columns["path"])
+
+    def json(self) -> dict:
+        return {"samples": [dict(zip(self.columns, values)) for values in zip(*self.columns.values())]}
+
+
+def run(collected, *, neighbours: Neighbours, projection: Projection, neighbour_count: int = 8) -> SamplesResult:
+    k = neighbour_count
+    shown = neighbours.indices[:, 1:k + 1]
+    shown_distance = neighbours.distances[:, 1:k + 1]
     embeddings = collected.embeddings
     centroids = class_means(embeddings, collected.labels, len(collected.classes))
     near = nearest_class_means(embeddings, centroids, {"label": collected.labels, "prediction": collected.preds},
                                count=NEAREST_CENTROIDS)
     top, top_p = top_classes(collected.probs)
-    coords = ctx.projection.coords
+    coords = projection.coords
     panel = {
-        "k": int(neighbours.shape[1]),
-        "neighbours": neighbours.tolist(),
-        "neighbour_distance": _rounded(neighbour_dist),
+        "k": int(shown.shape[1]),
+        "neighbours": shown.tolist(),
+        "neighbour_distance": _rounded(shown_distance),
         "label_centroid": _rounded(near["label"]),
         "pred_centroid": _rounded(near["prediction"]),
         "near_class": near["nearest"].tolist(),
@@ -82,8 +99,7 @@ def run(collected, ctx) -> Section:
         "nearest_centroids": [[names[c] for c in row] for row in panel["near_class"]],
         "nearest_centroid_distances": panel["near_distance"],
     }
-    rows = [dict(zip(columns, values)) for values in zip(*columns.values())]
-    return Section(ID, TITLE, "_samples.html", {"panel": panel, "count": collected.n}, {"samples": rows})
+    return SamplesResult(panel, columns)
 
 
 def _rounded(values: np.ndarray, digits: int = 3) -> list:

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
-from reportgen.section import Section
+from reportgen.analyses.section import Result
 
 ID = "skipped"
 TITLE = "Skipped files"
+TEMPLATE = "_skipped.html"
 
 
-def run(collected, ctx) -> Section:
-    rows = [{"path": s.path, "reason": s.reason, "split": s.split, "label": s.label} for s in collected.skipped]
-    by_reason = Counter(r["reason"].split(" (")[0] for r in rows)
-    data = {"files": rows, "by_reason": sorted(by_reason.items(), key=lambda kv: -kv[1])}
-    return Section(ID, TITLE, "_skipped.html", data, {"n_skipped": len(rows), "skipped": rows})
+@dataclass
+class SkippedResult(Result):
+    files: list[dict]  # {path, reason, split, label}
+
+    @property
+    def by_reason(self) -> list[tuple[str, int]]:
+        counts = Counter(r["reason"].split(" (")[0] for r in self.files)
+        return sorted(counts.items(), key=lambda kv: -kv[1])
+
+    def json(self) -> dict:
+        return {"n_skipped": len(self.files), "skipped": self.files}
+
+
+def run(collected) -> SkippedResult:
+    return SkippedResult([{"path": s.path, "reason": s.reason, "split": s.split, "label": s.label}
+                          for s in collected.skipped])

@@ -1,5 +1,5 @@
-"""Sub-populations: classes with more than one well-separated mode in the embedding (seed 002's open and
-closed 4), and clusters of the whole embedding that mix classes or gather one data source (seed 000).
+"""Sub-populations: classes with more than one well-separated mode in the embedding (the open and
+closed 4 of Tensorleap's MNIST walkthrough), and clusters of the whole embedding that mix classes or gather one data source.
 
 What to do next: split a multi-mode class, collect more of a small mode with a high error rate, or check
 whether a one-source cluster is a shortcut the model learned.
@@ -7,17 +7,21 @@ whether a one-source cluster is a shortcut the model learned.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from reportgen.data_sources import guess_sources
-from reportgen.section import Section
-from reportgen.subclusters import MIN_SILHOUETTE, class_modes, embedding_clusters, representatives
-from reportgen.thumbnails import data_uri
+from reportgen.analyses.section import Result
+from reportgen.collect.thumbnails import data_uri
+from reportgen.compute.neighbours import ANALYSIS_NEIGHBOURS, Neighbours
+from reportgen.compute.subclusters import MIN_SILHOUETTE, class_modes, embedding_clusters, representatives
+from reportgen.data.sources import guess_sources
 
 ID = "subpopulations"
 TITLE = "Sub-populations"
+TEMPLATE = "_subpopulations.html"
 REPRESENTATIVES = 6
-NEIGHBOURS_USED = 15
+NEIGHBOURS_USED = ANALYSIS_NEIGHBOURS
 MIXED_BELOW = 0.75  # a cluster whose commonest label is under this share cuts across classes
 SOURCE_SHARE = 0.8  # a cluster this much from one source gathers that source ...
 SOURCE_LIFT = 1.5  # ... if the source is this many times rarer in the whole data
@@ -96,24 +100,37 @@ def cluster_findings(collected, embeddings: np.ndarray, seed: int) -> tuple[list
     return findings, sources[1] if sources else None, num_clusters
 
 
-def run(collected, ctx) -> Section:
-    embeddings = collected.embeddings
-    indices = ctx.neighbours.indices[:, :NEIGHBOURS_USED + 1]
-    classes = multi_mode_classes(collected, embeddings, indices, ctx.seed)
-    clusters, source_names, num_clusters = cluster_findings(collected, embeddings, ctx.seed)
-    data = {"classes": classes, "clusters": clusters, "sources": source_names, "num_clusters": num_clusters,
-            "n_classes": len(collected.classes), "min_silhouette": MIN_SILHOUETTE, "mixed_below": MIXED_BELOW,
-            "source_share": SOURCE_SHARE}
-    def for_json(group: dict) -> dict:  # report.json names samples by path and carries no images
+@dataclass
+class SubpopulationsResult(Result):
+    classes: list[dict]  # multi-mode classes, each with its modes
+    clusters: list[dict]  # whole-embedding clusters that mix labels or gather one source
+    sources: list[str] | None
+    num_clusters: int
+    n_classes: int
+    paths: list[str]
+    min_silhouette = MIN_SILHOUETTE
+    mixed_below = MIXED_BELOW
+    source_share = SOURCE_SHARE
+
+    def _for_json(self, group: dict) -> dict:  # report.json names samples by path and carries no images
         plain = {k: v for k, v in group.items() if k not in ("rows", "representatives")}
         return plain | {"representatives": [c["path"] for c in group["representatives"]],
-                        "members": [collected.paths[i] for i in group["rows"]]}
+                        "members": [self.paths[i] for i in group["rows"]]}
 
-    json = {"subpopulations": {
-        "multi_mode_classes": [{**{k: v for k, v in c.items() if k != "modes"},
-                                "modes": [for_json(m) for m in c["modes"]]} for c in classes],
-        "clusters": [for_json(f) for f in clusters],
-        "num_clusters": num_clusters,
-        "sources": source_names,
-    }}
-    return Section(ID, TITLE, "_subpopulations.html", data, json)
+    def json(self) -> dict:
+        return {"subpopulations": {
+            "multi_mode_classes": [{**{k: v for k, v in c.items() if k != "modes"},
+                                    "modes": [self._for_json(m) for m in c["modes"]]} for c in self.classes],
+            "clusters": [self._for_json(f) for f in self.clusters],
+            "num_clusters": self.num_clusters,
+            "sources": self.sources,
+        }}
+
+
+def run(collected, *, neighbours: Neighbours, seed: int) -> SubpopulationsResult:
+    embeddings = collected.embeddings
+    indices = neighbours.indices[:, :NEIGHBOURS_USED + 1]
+    classes = multi_mode_classes(collected, embeddings, indices, seed)
+    clusters, source_names, num_clusters = cluster_findings(collected, embeddings, seed)
+    return SubpopulationsResult(classes, clusters, source_names, num_clusters, len(collected.classes),
+                                collected.paths)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from reportgen.classification_metrics import finite_mean
-from reportgen.section import Section
+from dataclasses import dataclass
+
+from reportgen.analyses.section import Result
+from reportgen.compute.classification_metrics import finite_mean
 
 ID = "summary"
 TITLE = "Summary"
+TEMPLATE = "_summary.html"
 
 
 def file_counts(collected) -> dict:
@@ -24,7 +27,41 @@ def file_counts(collected) -> dict:
     return counts
 
 
-def run(collected, ctx) -> Section:
+@dataclass
+class SummaryResult(Result):
+    n_samples: int
+    n_skipped: int
+    accuracy: float
+    mean_loss: float | None
+    classes: list[str]
+    splits: list[dict]  # {name, n_samples, n_skipped, n_files, accuracy, mean_loss, n_nonfinite_logits}
+    model: dict
+    embedding: dict
+    provenance: dict
+    timings: dict
+    file_counts: dict
+    empty_classes: list[dict]
+
+    @property
+    def n_files(self) -> int:
+        return self.n_samples + self.n_skipped
+
+    @property
+    def n_nonfinite(self) -> int:
+        return sum(s["n_nonfinite_logits"] for s in self.splits)
+
+    def json(self) -> dict:
+        return {
+            "n_samples": self.n_samples, "n_files": self.n_files, "accuracy": self.accuracy,
+            "mean_loss": self.mean_loss, "classes": self.classes, "embedding": self.embedding, "model": self.model,
+            "provenance": self.provenance,
+            "splits": {s["name"]: {**{k: v for k, v in s.items() if k != "name"},
+                                   "file_counts": self.file_counts.get(s["name"], {})} for s in self.splits},
+            "empty_classes": self.empty_classes, "n_nonfinite_logits": self.n_nonfinite,
+        }
+
+
+def run(collected, *, provenance: dict, timings: dict, model_info: dict) -> SummaryResult:
     splits = []
     for s, name in enumerate(collected.split_names):
         mask = collected.split == s
@@ -39,36 +76,10 @@ def run(collected, ctx) -> Section:
             "mean_loss": finite_mean(collected.loss[mask]),
             "n_nonfinite_logits": int(collected.nonfinite[mask].sum()) if collected.nonfinite is not None else 0,
         })
-    counts = file_counts(collected)
-    data = {
-        "n_samples": collected.n,
-        "n_skipped": len(collected.skipped),
-        "n_files": collected.n + len(collected.skipped),
-        "accuracy": float(collected.correct.mean()),
-        "mean_loss": finite_mean(collected.loss),
-        "classes": collected.classes,
-        "splits": splits,
-        "model": ctx.model_info,
-        "embedding": {"layer": collected.embedding_layer, "dim": int(collected.embeddings.shape[1]),
-                      "note": collected.embedding_note},
-        "provenance": ctx.provenance,
-        "timings": ctx.timings,
-        "file_counts": counts,
-        "empty_classes": [{"split": s, "class": c} for s, c in collected.empty_classes],
-        "n_nonfinite": sum(s["n_nonfinite_logits"] for s in splits),
-    }
-    json = {
-        "n_samples": data["n_samples"],
-        "n_files": data["n_files"],
-        "accuracy": data["accuracy"],
-        "mean_loss": data["mean_loss"],
-        "classes": data["classes"],
-        "embedding": data["embedding"],
-        "model": ctx.model_info,
-        "provenance": ctx.provenance,
-        "splits": {s["name"]: {**{k: v for k, v in s.items() if k != "name"}, "file_counts": counts.get(s["name"], {})}
-                   for s in splits},
-        "empty_classes": data["empty_classes"],
-        "n_nonfinite_logits": data["n_nonfinite"],
-    }
-    return Section(ID, TITLE, "_summary.html", data, json)
+    return SummaryResult(
+        n_samples=collected.n, n_skipped=len(collected.skipped), accuracy=float(collected.correct.mean()),
+        mean_loss=finite_mean(collected.loss), classes=collected.classes, splits=splits, model=model_info,
+        embedding={"layer": collected.embedding_layer, "dim": int(collected.embeddings.shape[1]),
+                   "note": collected.embedding_note},
+        provenance=provenance, timings=timings, file_counts=file_counts(collected),
+        empty_classes=[{"split": s, "class": c} for s, c in collected.empty_classes])

@@ -6,17 +6,21 @@ whose samples keep to themselves in the embedding (their neighbours are mostly f
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from reportgen.figure_data import figure, layout, rounded
-from reportgen.section import Section
-from reportgen.table_data import column, table
+from reportgen.analyses.section import Result
+from reportgen.compute.neighbours import ANALYSIS_NEIGHBOURS, Neighbours
+from reportgen.compute.projection import Projection
+from reportgen.render.figure_data import figure, layout, rounded
+from reportgen.render.table_data import column, table
 
 ID = "train-vs-val"
 TITLE = "Train vs validation"
-WAITS_FOR = ("projection",)  # may still be fitting on another thread (analyses.run_all)
+TEMPLATE = "_train_vs_val.html"
 SPLIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"]
-NEIGHBOURS_USED = 15
+NEIGHBOURS_USED = ANALYSIS_NEIGHBOURS
 FIGURE_MAX_CLASSES = 30  # more categories than this on one axis can't be read: plot the largest gaps
 
 
@@ -115,11 +119,63 @@ def split_projection_figure(coords: np.ndarray, split: np.ndarray, names: list[s
                                                "xanchor": "left", "buttons": buttons}]))
 
 
-def run(collected, ctx) -> Section:
+@dataclass
+class TrainVsValResult(Result):
+    splits: list[str]
+    note: str | None = None  # one split: nothing to compare
+    reference: str | None = None
+    table: list[dict] | None = None  # per class: {class, splits: {split: {n, accuracy, mean_loss}}, gaps}
+    overall: dict | None = None
+    mixing: dict | None = None
+    projection: Projection | None = None
+    split: np.ndarray | None = None  # (N,) split index of each sample
+    k = NEIGHBOURS_USED
+
+    @property
+    def shown(self) -> bool:
+        return self.note is None
+
+    @property
+    def others(self) -> list[str]:
+        return [n for n in self.splits if n != self.reference]
+
+    @property
+    def method(self) -> str:
+        return self.projection.method
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.table)
+
+    @property
+    def figures(self) -> dict:
+        plotted = classes_to_plot(self.table)
+        return {"accuracy": bars_figure(plotted, self.splits, "accuracy", "accuracy"),
+                "loss": bars_figure(plotted, self.splits, "mean_loss", "mean loss"),
+                "projection": split_projection_figure(self.projection.coords, self.split, self.splits)}
+
+    @property
+    def n_plotted(self) -> int:
+        return len(classes_to_plot(self.table))
+
+    @property
+    def per_class(self) -> dict:
+        return per_class_table(self.table, self.splits, self.reference)
+
+    def json(self) -> dict:
+        if self.note:
+            return {"train_vs_val": {"note": self.note}}
+        return {"train_vs_val": {"splits": self.splits, "reference": self.reference, "overall": self.overall,
+                                 "per_class": {r["class"]: {"splits": r["splits"], "accuracy_gap": r["gaps"]}
+                                               for r in self.table},
+                                 "same_split_neighbours": self.mixing}}
+
+
+def run(collected, *, neighbours: Neighbours, projection: Projection) -> TrainVsValResult:
     names = collected.split_names
     if len(names) < 2:
-        note = f"Only one split ({names[0]}); a data folder with train/ and val/ (or test/) compares them."
-        return Section(ID, TITLE, "_train_vs_val.html", {"note": note}, {"train_vs_val": {"note": note}})
+        return TrainVsValResult(names, note=f"Only one split ({names[0]}); a data folder with train/ and val/ "
+                                            "(or test/) compares them.")
     table = split_class_table(collected)
     overall = {}
     for s, split in enumerate(names):
@@ -129,22 +185,10 @@ def run(collected, ctx) -> Section:
         overall[split] = {"n": int(members.sum()),
                           "accuracy": float(collected.correct[members].mean()) if members.any() else None,
                           "mean_loss": float(loss.mean()) if loss.size else None}
-    mixing = same_split_neighbours(collected.split, ctx.neighbours.indices[:, :NEIGHBOURS_USED + 1], names)
+    mixing = same_split_neighbours(collected.split, neighbours.indices[:, :NEIGHBOURS_USED + 1], names)
     reference = "train" if "train" in names else names[0]
     for row in table:  # accuracy gap of each other split behind the training split
         ref = row["splits"][reference]["accuracy"]
         row["gaps"] = {split: (ref - v["accuracy"]) if ref is not None and v["accuracy"] is not None else None
                        for split, v in row["splits"].items() if split != reference}
-    plotted = classes_to_plot(table)
-    figures = {"accuracy": bars_figure(plotted, names, "accuracy", "accuracy"),
-               "loss": bars_figure(plotted, names, "mean_loss", "mean loss"),
-               "projection": split_projection_figure(ctx.projection.coords, collected.split, names)}
-    data = {"splits": names, "reference": reference, "others": [n for n in names if n != reference],
-            "overall": overall, "mixing": mixing, "figures": figures, "k": NEIGHBOURS_USED,
-            "method": ctx.projection.method, "n_classes": len(table), "n_plotted": len(plotted),
-            "per_class": per_class_table(table, names, reference)}
-    json = {"train_vs_val": {"splits": names, "reference": reference, "overall": overall,
-                             "per_class": {r["class"]: {"splits": r["splits"], "accuracy_gap": r["gaps"]}
-                                           for r in table},
-                             "same_split_neighbours": mixing}}
-    return Section(ID, TITLE, "_train_vs_val.html", data, json)
+    return TrainVsValResult(names, None, reference, table, overall, mixing, projection, collected.split)

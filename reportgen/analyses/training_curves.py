@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from reportgen.section import Section
+from dataclasses import dataclass
+
+from reportgen.analyses.section import Result
 
 ID = "training-curves"
 TITLE = "Training curves"
+TEMPLATE = "_training-curves.html"
 GROUPS = (("loss", "loss"), ("accuracy", "acc"))
 
 
@@ -25,17 +28,39 @@ def _figure(epochs: list, series: dict, title: str) -> dict:
     return {"data": traces, "layout": layout}
 
 
-def run(collected, ctx) -> Section:
-    history = ctx.history
+@dataclass
+class TrainingCurvesResult(Result):
+    history: dict | None  # {"epochs": [...], "metrics": {name: [...]}} from review.training_history
+    path: str | None = None
+
+    @property
+    def shown(self) -> bool:
+        return self.history is not None
+
+    @property
+    def n_epochs(self) -> int:
+        return len(self.history["epochs"])
+
+    @property
+    def figures(self) -> list[dict]:
+        grouped: dict[str, dict] = {}
+        for name, values in self.history["metrics"].items():
+            grouped.setdefault(_group(name), {})[name] = values
+        order = [title for title, _ in GROUPS] + ["other"]
+        return [{"key": key, "figure": _figure(self.history["epochs"], grouped[key], key)}
+                for key in order if key in grouped]
+
+    @property
+    def final(self) -> dict:
+        return {name: next((v for v in reversed(values) if v is not None), None)
+                for name, values in self.history["metrics"].items()}
+
+    def json(self) -> dict:
+        return {"training_history": {"path": self.path, **self.history}} if self.history else {}
+
+
+def run(collected, *, history=None) -> TrainingCurvesResult:
+    """history: review.training_history.History or None."""
     if history is None:
-        return Section(ID, TITLE, "_training-curves.html", {"figures": []})
-    grouped: dict[str, dict] = {}
-    for name, values in history["metrics"].items():
-        grouped.setdefault(_group(name), {})[name] = values
-    order = [title for title, _ in GROUPS] + ["other"]
-    figures = [{"key": key, "figure": _figure(history["epochs"], grouped[key], key)} for key in order if key in grouped]
-    final = {name: next((v for v in reversed(values) if v is not None), None)
-             for name, values in history["metrics"].items()}
-    data = {"figures": figures, "path": ctx.history_path, "n_epochs": len(history["epochs"]), "final": final}
-    return Section(ID, TITLE, "_training-curves.html", data,
-                   {"training_history": {"path": ctx.history_path, **history}})
+        return TrainingCurvesResult(None)
+    return TrainingCurvesResult(history.series, history.path)

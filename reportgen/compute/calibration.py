@@ -16,8 +16,13 @@ import numpy as np
 from reportgen.compute.logit_rows import TopOne, finite_rows, probabilities, top_one
 from reportgen.compute.ranking import one_vs_rest_scores, pr_curve, top_k_accuracy
 from reportgen.compute.reliability import classwise_ece, equal_mass_reliability, equal_width_reliability
-from reportgen.compute.selective import (confidence_histograms, coverage_curve, coverage_sentence,
-                                         operating_point, thinned_points)
+from reportgen.compute.selective import (
+    confidence_histograms,
+    coverage_curve,
+    coverage_sentence,
+    operating_point,
+    thinned_points,
+)
 from reportgen.compute.temperature import cross_validated_temperatures, fit_temperature
 
 CONFIDENT_WRONG = 24  # gallery size: wrong predictions, most confident first

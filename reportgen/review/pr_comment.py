@@ -6,6 +6,7 @@ instead of adding one per push, and two reports in one pull request (two NAMEs) 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import urllib.error
@@ -27,6 +28,7 @@ class PostedComment:
     action: str  # "created" or "updated"
     id: int
     url: str  # the comment's page on GitHub; the API URL of the note on GitLab (it has no page of its own)
+    on: str = ""  # the pull or merge request, as "owner/repo#7" or "group/project!7"
 
 
 def marker(name: str = "report") -> str:
@@ -166,3 +168,21 @@ def post_gitlab_note(text: str, project: str, iid: int, *, token: str, name: str
     forge = _GitLab(api_url, token)
     notes = f"{forge.api_url}/projects/{urllib.parse.quote(str(project), safe='')}/merge_requests/{iid}/notes"
     return forge.post_or_update(notes, notes, text, name)
+
+
+def post_comment(text: str, *, github: str | None = None, gitlab: str | None = None, name: str = "report",
+                 api_url: str | None = None) -> PostedComment | None:
+    """`reportgen comment` as a function: post or update ONE comment on the pull request `github`
+    ("owner/repo#12") or merge request `gitlab` ("group/project!7"), or on this CI run's when both are None.
+    Returns None where posting is skipped (a fork's read-only token), after saying why on stderr."""
+    import sys
+
+    from reportgen.review.ci_environment import comment_target
+
+    target = comment_target(github=github, gitlab=gitlab, api_url=api_url)
+    if target.skip_reason:
+        print(f"reportgen: comment skipped on {target.label}: {target.skip_reason}", file=sys.stderr)
+        return None
+    post = post_github_comment if target.forge == "github" else post_gitlab_note
+    done = post(text, target.project, target.number, token=target.token, name=name, api_url=target.api_url)
+    return dataclasses.replace(done, on=target.label)

@@ -1,0 +1,195 @@
+"""ONE batched pass over the data: decode each image once and keep what every analysis needs (`Collected`).
+
+Nothing downstream re-reads the images, except analyses that need gradients, which re-decode a chosen few
+(`input_loader`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from reportgen.collect.collected import Collected
+from reportgen.collect.dataset import ImageDataset
+from reportgen.collect.distributed import World, merge_ranks, shard_batches
+from reportgen.data.decode import DecodeError, open_image
+from reportgen.data.discover import DataSource, Skipped
+from reportgen.errors import ReportgenError
+from reportgen.model.adapter import ModelAdapter
+from reportgen.model.input_spec import InputSpec
+from reportgen.runtime.deferred_interrupt import deferred_sigint
+from reportgen.runtime.progress import progress
+
+
+def _ignore_sigint(_worker_id: int) -> None:
+    # Ctrl-C is the main process's to handle (one message, no report); workers would each print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def forward_threads(device: torch.device, workers: int) -> int:
+    """torch's intra-op threads for the pass's forward: on CPU, the cores that the decoding workers leave.
+
+    On 2 cores with 2 workers, a 2-thread forward beside them only spun at its barriers: at N = 10,000 the pass
+    took 4.5-4.7 s with 2 threads and 3.4 s with 1 (four alternating runs each). Never more than torch has
+    (OMP_NUM_THREADS, torch.set_num_threads). The count changes a CPU convolution's last bits, so the report
+    records it in its provenance."""
+    current = torch.get_num_threads()
+    if device.type != "cpu" or workers == 0:
+        return current
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(current, cores - workers))
+
+
+@contextmanager
+def torch_threads(count: int):
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+@contextmanager
+def started(loader: DataLoader):
+    """iter(loader), with its workers stopped on the way out, whatever ends the pass.
+
+    Left to the iterator's garbage collection, the workers outlived a Ctrl-C: the console command then leaves
+    with os._exit, and a worker caught sending a batch blocked for ever at its own exit, joining its queue's
+    feeder thread, and kept the caller's stdout and stderr open."""
+    batches = None
+    try:
+        with deferred_sigint():
+            batches = iter(loader)  # forks the workers
+        yield batches
+    finally:
+        shutdown = getattr(batches, "_shutdown_workers", None)  # torch's own clean-up; it runs once
+        if shutdown is not None:
+            shutdown()
+
+
+def _collate(batch):
+    good = [(i, t, extra) for i, t, extra in batch if t is not None]
+    failed = [(i, reason) for i, t, reason in batch if t is None]
+    if not good:
+        return None, torch.empty(0, dtype=torch.long), [], [], failed
+    indices = torch.tensor([i for i, _, _ in good])
+    images = torch.stack([t for _, t, _ in good])
+    return images, indices, [e[0] for _, _, e in good], [e[1] for _, _, e in good], failed
+
+
+def first_image_size(source: DataSource, channels: int) -> tuple[int, int]:
+    """The model fixes no size: use the first decodable image's (H, W) for every sample."""
+    for sample in source.samples:
+        try:
+            image = open_image(sample.path, channels)
+            return image.height, image.width
+        except (DecodeError, OSError):
+            continue
+    raise ReportgenError(f"{source.root}: none of the {len(source.samples)} image files could be decoded")
+
+
+def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, device: torch.device,
+                    batch_size: int = 128, workers: int | None = None, quiet: bool = False,
+                    world: World | None = None, amp: bool = False, after_fork=None) -> Collected:
+    """Run the model once over every sample; decode failures become `skipped` entries, never lost rows.
+
+    Under torchrun (`world`), this rank runs its share of the batches and every rank returns all rows.
+    `after_fork()` is called once the loader's workers have started (work that must not run during a fork)."""
+    num = len(source.samples)
+    num_classes = len(source.classes)
+    workers = min(4, os.cpu_count() or 1) if workers is None else workers
+    loader = DataLoader(ImageDataset(source, spec), batch_sampler=shard_batches(num, batch_size, world),
+                        num_workers=workers,
+                        collate_fn=_collate, pin_memory=device.type == "cuda",
+                        persistent_workers=False, prefetch_factor=4 if workers else None,
+                        worker_init_fn=_ignore_sigint if workers else None)
+    labels_all = np.array([s.label for s in source.samples], dtype=np.int64)
+    ok = np.zeros(num, dtype=bool)
+    logits_all = probs_all = loss_all = emb_all = None
+    thumbs: list[bytes | None] = [None] * num
+    pixels: np.ndarray | None = None
+    skipped = list(source.skipped)
+    bar = progress(total=num, desc="collect", unit="img", quiet=quiet)
+    threads = forward_threads(device, workers)
+    with started(loader) as batches, torch_threads(threads), torch.inference_mode():
+        if after_fork is not None:
+            after_fork()
+        for images, indices, batch_thumbs, batch_pixels, failed in batches:
+            for i, reason in failed:
+                sample = source.samples[i]
+                skipped.append(Skipped(source.display_path(sample.path), reason,
+                                       source.split_names[sample.split], source.classes[sample.label]))
+            bar.update(len(indices) + len(failed))
+            if images is None:
+                continue
+            idx = indices.numpy()
+            x = images.to(device, non_blocking=True)
+            try:
+                with torch.autocast(device.type, dtype=torch.float16 if device.type == "cuda" else torch.bfloat16,
+                                    enabled=amp):
+                    logits, emb = tap(x)
+            except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes one clear line
+                raise ReportgenError(f"the model raised {type(exc).__name__} in forward on a batch of shape "
+                                     f"{tuple(x.shape)}: {str(exc).splitlines()[0][:200] if str(exc) else ''}; "
+                                     "check --image-size, --mean/--std and the channel count") from exc
+            if logits.ndim != 2 or logits.shape[1] != num_classes:
+                raise ReportgenError(f"the model outputs {tuple(logits.shape[1:])} values per image but the data "
+                                     f"has {num_classes} classes ({', '.join(source.classes[:5])}...); pass "
+                                     "--classes in the model's output order, or check the model")
+            logits = logits.float()
+            y = torch.as_tensor(labels_all[idx], device=logits.device)
+            loss = torch.nn.functional.cross_entropy(logits, y, reduction="none")
+            if logits_all is None:
+                logits_all = np.zeros((num, num_classes), np.float32)
+                probs_all = np.zeros((num, num_classes), np.float32)
+                loss_all = np.zeros(num, np.float32)
+                emb_all = np.zeros((num, emb.shape[1]), np.float32)
+                pixels = np.zeros((num, batch_pixels[0].size), np.uint8)
+            logits_all[idx] = logits.cpu().numpy()
+            probs_all[idx] = torch.softmax(logits, dim=1).cpu().numpy()
+            loss_all[idx] = loss.cpu().numpy()
+            emb_all[idx] = emb.float().cpu().numpy()
+            pixels[idx] = np.stack(batch_pixels)
+            for i, thumb in zip(idx, batch_thumbs):
+                thumbs[i] = thumb
+            ok[idx] = True
+    bar.close()
+    if world is not None:
+        ok, skipped, merged = merge_ranks(ok, skipped, [logits_all, probs_all, loss_all, emb_all, pixels], thumbs)
+        logits_all, probs_all, loss_all, emb_all, pixels = merged
+    if not ok.any():
+        raise ReportgenError(f"{source.root}: none of the {num} image files could be decoded, e.g. "
+                             f"{skipped[-1].path}: {skipped[-1].reason}")
+    keep = np.flatnonzero(ok)
+    logits_kept = logits_all[keep]
+    nonfinite = ~np.isfinite(logits_kept).all(axis=1)
+    return Collected(
+        classes=list(source.classes),
+        split_names=list(source.split_names),
+        paths=[source.display_path(source.samples[i].path) for i in keep],
+        split=np.array([source.samples[i].split for i in keep], dtype=np.int64),
+        labels=labels_all[keep],
+        logits=logits_kept,
+        # No valid distribution exists for NaN/inf logits: zeros say "no confidence in any class".
+        probs=np.where(nonfinite[:, None], 0.0, probs_all[keep]).astype(np.float32),
+        # argmax of a NaN row is meaningless; those rows are flagged by `nonfinite` and never count as correct
+        preds=np.nan_to_num(logits_kept, nan=-np.inf).argmax(axis=1),
+        loss=loss_all[keep],
+        # Cleaned once here so kNN, projections and every analysis can trust them (bad rows are `nonfinite`).
+        embeddings=np.nan_to_num(emb_all[keep], nan=0.0, posinf=0.0, neginf=0.0),
+        thumbnails=[thumbs[i] for i in keep],
+        pixels=pixels[keep],
+        skipped=skipped,
+        embedding_layer=tap.embedding_layer,
+        embedding_note=tap.embedding_note,
+        forward_threads=threads,
+        source_index=keep,
+        nonfinite=nonfinite,
+        empty_classes=list(source.empty_classes),
+    )

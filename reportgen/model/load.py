@@ -1,0 +1,212 @@
+"""Load a saved classifier in the formats people save, without ever running code from an untrusted file.
+
+Formats, tried in this order by looking inside the file rather than trusting its extension:
+  torch.export program (.pt2), TorchScript (scripted or traced), a state_dict (needs `arch`),
+  and a whole pickled module (only with `trust_model=True`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import pickle
+import sys
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from reportgen.errors import ModelFormatError
+
+SAFE_EXPORT_HINT = (
+    "export it safely instead: torch.export.save(torch.export.export(model.eval(), (example,)), 'model.pt2'), "
+    "or save model.state_dict() and pass --arch"
+)
+
+
+@dataclass
+class LoadedModel:
+    module: torch.nn.Module  # callable: images (B, C, H, W) -> logits (B, K)
+    format: str  # "torch.export" | "torchscript" | "state_dict" | "pickle"
+    path: Path
+    sha256: str
+    arch: str | None = None
+
+    def info(self, spec) -> dict:
+        """What the report says of the model (spec: the model.input_spec.InputSpec it is fed with)."""
+        size = f"{spec.size[0]}x{spec.size[1]}" if spec.size else "any size"
+        return {"path": str(self.path), "format": self.format, "sha256": self.sha256, "arch": self.arch,
+                "input": f"{spec.channels}x{size}, mean {list(spec.mean)}, std {list(spec.std)} ({spec.source})"}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _zip_names(path: Path) -> list[str]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return []
+
+
+def sniff_format(path: Path) -> str:
+    """Name the container format from the file's contents: 'export', 'torchscript', 'torch-zip' or 'legacy'."""
+    names = _zip_names(path)
+    if any(n.endswith("serialized_exported_program.json") or n.endswith("/models/model.json")
+           or "/models/" in n and n.endswith(".json") for n in names):
+        return "export"
+    if any(n.endswith("archive_format") for n in names) and any("/models/" in n for n in names):
+        return "export"
+    if any(n.endswith("/constants.pkl") for n in names) and any("/code/" in n for n in names):
+        return "torchscript"
+    if names:
+        return "torch-zip"
+    return "legacy"
+
+
+def load_model(path: str | Path, *, arch: str | None = None, trust_model: bool = False,
+               device: str | torch.device = "cpu") -> LoadedModel:
+    """Load `path` as a classifier in eval mode on `device`; raise ModelFormatError with a one-line remedy."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelFormatError(f"{path}: no such model file; pass the path of a .pt2, TorchScript or state_dict file")
+    if path.is_dir():
+        raise ModelFormatError(f"{path}: is a folder, expected a model file (.pt2, TorchScript or state_dict)")
+    sha = file_sha256(path)
+    kind = sniff_format(path)
+    try:
+        if kind == "export":
+            module = _load_export(path, device)
+            fmt = "torch.export"
+        elif kind == "torchscript":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # "TorchScript is deprecated": the README says so
+                module = torch.jit.load(str(path), map_location="cpu")
+            fmt = "torchscript"
+        else:
+            module, fmt = _load_pickled(path, arch=arch, trust_model=trust_model)
+    except ModelFormatError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - damaged bytes fail in many ways (IndexError, KeyError, ...)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelFormatError(
+            f"{path}: cannot be read as a PyTorch model ({first[:200]}); is the file complete and saved with "
+            "torch.export.save, torch.jit.save or torch.save(model.state_dict())?"
+        ) from exc
+    if fmt != "torch.export":  # an exported program is already in eval form and on its device
+        module = module.to(device)
+        module.eval()
+    return LoadedModel(module=module, format=fmt, path=path, sha256=sha, arch=arch)
+
+
+def _load_export(path: Path, device) -> torch.nn.Module:
+    program = torch.export.load(str(path))
+    if torch.device(device).type != "cpu":
+        from torch.export.passes import move_to_device_pass
+
+        program = move_to_device_pass(program, torch.device(device))
+    return program.module()
+
+
+def _load_pickled(path: Path, *, arch: str | None, trust_model: bool):
+    try:
+        # weights_only=True unpickles tensors and plain containers only: no code from the file runs.
+        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "Unsupported global" not in str(exc) and "GLOBAL" not in str(exc):
+            raise  # not a pickle of Python objects at all: garbage or a damaged file (reported by the caller)
+        if not trust_model:
+            raise ModelFormatError(
+                f"{path}: is a pickled Python object (a whole model saved with torch.save(model)); loading it "
+                f"could run code from the file, so it is refused. If you trust this file, pass --trust-model; "
+                f"otherwise {SAFE_EXPORT_HINT}"
+            ) from exc
+        obj = torch.load(str(path), map_location="cpu", weights_only=False)
+    if isinstance(obj, torch.nn.Module):
+        return obj, "pickle"
+    state_dict = _find_state_dict(obj)
+    if state_dict is None:
+        raise ModelFormatError(
+            f"{path}: holds a {type(obj).__name__}, neither a model nor a state_dict of tensors; "
+            f"{SAFE_EXPORT_HINT}"
+        )
+    if not arch:
+        raise ModelFormatError(
+            f"{path}: is a state_dict (weights without the architecture); pass --arch with a torchvision model "
+            "name such as resnet18, or package.module:factory importable from the current directory"
+        )
+    return build_from_state_dict(state_dict, arch, path), "state_dict"
+
+
+def _find_state_dict(obj) -> dict | None:
+    if isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
+        return obj
+    if isinstance(obj, dict):
+        # Training checkpoints commonly nest the weights under one of these keys.
+        for key in ("state_dict", "model_state_dict", "model", "net"):
+            if key in obj:
+                found = _find_state_dict(obj[key])
+                if found is not None:
+                    return found
+    return None
+
+
+def _num_classes_from(state_dict: dict) -> int | None:
+    """The output count: rows of the last 2-D weight (the classifier layer, for the usual layouts)."""
+    weights = [v for k, v in state_dict.items() if k.endswith("weight") and v.ndim == 2]
+    return int(weights[-1].shape[0]) if weights else None
+
+
+def build_architecture(arch: str, num_classes: int | None) -> torch.nn.Module:
+    if ":" in arch:
+        module_name, _, factory_name = arch.partition(":")
+        if "" not in sys.path and "." not in sys.path:
+            sys.path.insert(0, "")  # "importable from the current directory"
+        try:
+            factory = getattr(importlib.import_module(module_name), factory_name)
+        except (ImportError, AttributeError) as exc:
+            raise ModelFormatError(
+                f"--arch {arch}: cannot import {factory_name} from {module_name} ({exc}); run from the folder "
+                "that holds the module, or fix the name"
+            ) from exc
+        return factory()
+    import torchvision
+
+    if arch not in torchvision.models.list_models():
+        raise ModelFormatError(
+            f"--arch {arch}: not a torchvision model name (e.g. resnet18, mobilenet_v3_small, vit_b_16) and not "
+            "package.module:factory"
+        )
+    kwargs = {"weights": None}
+    if num_classes is not None:
+        kwargs["num_classes"] = num_classes
+    return torchvision.models.get_model(arch, **kwargs)
+
+
+def build_from_state_dict(state_dict: dict, arch: str, path: Path) -> torch.nn.Module:
+    model = build_architecture(arch, _num_classes_from(state_dict))
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(expected))
+    mismatched = sorted(k for k in set(expected) & set(state_dict) if expected[k].shape != state_dict[k].shape)
+    if missing or unexpected or mismatched:
+        parts = []
+        if missing:
+            parts.append(f"missing {len(missing)} (e.g. {', '.join(missing[:3])})")
+        if unexpected:
+            parts.append(f"unexpected {len(unexpected)} (e.g. {', '.join(unexpected[:3])})")
+        if mismatched:
+            k = mismatched[0]
+            parts.append(f"{len(mismatched)} of other shape (e.g. {k}: file {tuple(state_dict[k].shape)} vs "
+                         f"{arch} {tuple(expected[k].shape)})")
+        raise ModelFormatError(f"{path}: weights do not fit --arch {arch}: {'; '.join(parts)}; check the architecture")
+    model.load_state_dict(state_dict)
+    return model

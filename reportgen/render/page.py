@@ -1,0 +1,59 @@
+"""Sections -> one self-contained HTML page (Jinja2, autoescaped, plotly.js and our scripts inlined)."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+
+import jinja2
+
+# No host sources anywhere: the page can't fetch, post or load anything from the network.
+# 'unsafe-eval' is needed by plotly's WebGL scatter (regl compiles its shaders' glue with Function).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
+    "img-src data: blob:; font-src data:; connect-src 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
+def template_dir() -> Path:
+    return Path(str(files("reportgen.templates")))
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir()), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = _format_number
+    env.filters["pct"] = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"
+    return env
+
+
+def _format_number(value, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+@lru_cache(maxsize=1)
+def plotly_js() -> str:
+    """plotly.js's official gl2d partial bundle (templates/vendor/README.md says why not the full one)."""
+    return (template_dir() / "vendor" / "plotly-gl2d.min.js").read_text(encoding="utf-8")
+
+
+# The page's own scripts, inlined in this order: report.js owns the shared state the others use.
+PAGE_SCRIPTS = ("report.js", "tables.js", "confusion_heatmap.js", "analysis_views.js")
+
+
+def render_html(sections, *, title: str, samples: dict, meta: dict) -> str:
+    asset = lambda name: (template_dir() / name).read_text(encoding="utf-8")  # noqa: E731
+    sections = [s for s in sections if s.shown]  # an optional section not asked for leaves the page and the nav
+    return _environment().get_template("report.html").render(
+        title=title, sections=sections, samples=samples, meta=meta, csp=CONTENT_SECURITY_POLICY,
+        plotly_js=plotly_js(), scripts=[asset(name) for name in PAGE_SCRIPTS], report_css=asset("report.css"))
+
+
+def render_index(rows: list[dict], *, title: str) -> str:
+    """The archive index page (templates/index.html): one row per report, sortable by any column."""
+    return _environment().get_template("index.html").render(rows=rows, title=title, csp=CONTENT_SECURITY_POLICY)
