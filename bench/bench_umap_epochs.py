@@ -27,7 +27,7 @@ from reportgen.compute.neighbours import nearest_neighbours
 from reportgen.compute.pixel_projection import reduced_pixels
 from reportgen.compute.projection import project
 from reportgen.data.discover import discover
-from reportgen.model.adapter import adapter_for
+from reportgen.model.formats import adapter_for
 from reportgen.model.input_spec import infer_input_spec
 from reportgen.model.load import load_model
 

@@ -22,7 +22,7 @@ from reportgen.compute.neighbours import ANALYSIS_NEIGHBOURS, shared_neighbours
 from reportgen.data.class_groups import load_class_groups
 from reportgen.data.discover import discover
 from reportgen.explain.model_access import ModelAccess
-from reportgen.model.adapter import adapter_for
+from reportgen.model.formats import adapter_for
 from reportgen.model.input_spec import infer_input_spec
 from reportgen.model.load import load_model
 from reportgen.options import ReportOptions, resolve_options

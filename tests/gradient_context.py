@@ -11,7 +11,7 @@ from reportgen.collect.batched_pass import collect_outputs
 from reportgen.collect.dataset import input_loader
 from reportgen.data.discover import discover
 from reportgen.explain.model_access import ModelAccess
-from reportgen.model.adapter import adapter_for
+from reportgen.model.formats import adapter_for
 from reportgen.model.input_spec import infer_input_spec
 from reportgen.model.load import load_model
 

@@ -12,7 +12,8 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
 from reportgen.explain.grad_cam import NO_CONV, SCRIPT, TRANSFORMER, cam_to_input_size, find_cam_layer, grad_cam
 from reportgen.explain.saliency import target_gradients
-from reportgen.model.adapter import NoHooks, adapter_for
+from reportgen.model.adapter import NoHooks
+from reportgen.model.formats import adapter_for
 
 PROBE = torch.zeros(1, 1, 16, 16)
 

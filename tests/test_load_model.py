@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from reportgen.errors import ModelFormatError
-from reportgen.model.adapter import adapter_for
+from reportgen.model.formats import adapter_for
 from reportgen.model.load import load_model, sniff_format
 
 

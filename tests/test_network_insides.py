@@ -17,7 +17,8 @@ from reportgen.explain.network_insides import (
     first_and_middle_convs,
     first_conv_filters,
 )
-from reportgen.model.adapter import NoHooks, adapter_for
+from reportgen.model.adapter import NoHooks
+from reportgen.model.formats import adapter_for
 
 PROBE = torch.zeros(1, 1, 16, 16)
 

@@ -10,7 +10,7 @@ from tiny_models import TinyNet
 
 from reportgen.explain.attribution_pass import attribute_samples, explained_classes
 from reportgen.explain.saliency import baseline_subtracted, blank_input, gradient_saliency, target_gradients
-from reportgen.model.adapter import adapter_for
+from reportgen.model.formats import adapter_for
 
 
 @pytest.fixture(scope="module")

@@ -99,18 +99,3 @@ class ModelAdapter:
 
     def __exit__(self, *_exc) -> None:
         self.close()
-
-
-def adapter_for(module, layer: str | None = None) -> ModelAdapter:
-    """The adapter of a loaded module's format; `layer` (--layer) names the module whose output is the embedding."""
-    from reportgen.model.eager import EagerAdapter
-    from reportgen.model.exported import ExportedAdapter
-    from reportgen.model.scripted import ScriptedAdapter
-
-    if isinstance(module, ModelAdapter):
-        return module
-    if isinstance(module, torch.jit.ScriptModule):
-        return ScriptedAdapter(module, layer)
-    if isinstance(module, torch.fx.GraphModule):
-        return ExportedAdapter(module, layer)
-    return EagerAdapter(module, layer)
