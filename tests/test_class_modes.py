@@ -125,6 +125,17 @@ def test_an_error_prone_mode_ranks_above_a_clean_split_and_says_why():
     assert records[0]["members"][0] == "img_880.png" and records[0]["reasons"] == small.reasons
 
 
+def test_a_large_class_is_searched_on_a_sample_and_its_mode_keeps_every_member(monkeypatch):
+    from reportgen.compute import class_modes
+
+    monkeypatch.setattr(class_modes, "MAX_ROWS", 300)
+    embeddings = blobs([900, 100], [np.zeros(8), np.r_[10.0, np.zeros(7)]], seed=6)
+    labels = np.zeros(1000, np.int64)
+    result = run(embeddings, labels, labels, np.full(1000, 0.05))
+    assert result.sampled_classes == [0] and [m.size for m in result.modes] == [100]
+    assert sorted(result.modes[0].rows.tolist()) == list(range(900, 1000))
+
+
 def test_small_classes_are_skipped_and_counted():
     embeddings = blobs([100, MIN_CLASS_SIZE - 1], [np.zeros(4), np.full(4, 20.0)])
     labels = np.repeat([0, 1], [100, MIN_CLASS_SIZE - 1])

@@ -4,8 +4,9 @@ Candidates are the clusters of the class's HDBSCAN hierarchy: the single-linkage
 distances in the full embedding (each member's distance to its MIN_SAMPLES-th nearest class-mate smooths out
 noise). Each split of the tree into two parts of at least `min_size` makes both parts candidates, so a mode of
 ten samples in a class of a thousand is one as surely as a 40% mode is. Single linkage chains: a large mode
-joined to the rest by a few stray points comes out ragged, so each candidate is then refined to the members
-whose nearest class-mates are mostly inside it (a few rounds of kNN majority).
+joined to the rest by a few stray points comes out ragged, or not at all. So the class's kNN graph is also cut
+where its two leading spectral directions cut it best (spectral bisection, the large modes' way), and each
+candidate is then refined to the members whose nearest class-mates are mostly inside it (kNN majority).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 MIN_SAMPLES = 5  # HDBSCAN's min_samples
 REFINE_ROUNDS = 5
+SPECTRAL_FROM = 100  # smaller classes are left to the tree: ~10 ms of eigsh each would cost 10 s at K = 1,000
 
 
 def pairwise_distances(x: np.ndarray) -> np.ndarray:
@@ -64,6 +66,43 @@ def tree_candidates(distances: np.ndarray, within: np.ndarray, min_size: int) ->
     return groups
 
 
+def spectral_candidates(within: np.ndarray, min_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Both sides of the lowest-conductance sweep cut along each of the kNN graph's two leading non-trivial
+    eigenvectors (normalised adjacency); within: (n, k) as from nearest_within."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.linalg import eigsh
+
+    n, k = within.shape
+    if n < SPECTRAL_FROM:
+        return []
+    graph = coo_matrix((np.ones(n * k), (np.repeat(np.arange(n), k), within.ravel())), shape=(n, n)).tocsr()
+    graph = ((graph + graph.T) > 0).astype(np.float64)
+    degree = np.asarray(graph.sum(1)).ravel()
+    scale = 1 / np.sqrt(degree)
+    normalised = graph.multiply(scale[:, None]).multiply(scale[None, :]).tocsr()
+    values, vectors = eigsh(normalised, k=3, which="LA", v0=rng.uniform(0.5, 1.5, n))
+    vectors = vectors[:, np.argsort(values)[:2]]  # the largest (1, sqrt(degree)) says nothing
+    edges = graph.tocoo()
+    upper = edges.row < edges.col
+    groups = []
+    for vector in vectors.T:
+        order = np.argsort(vector * scale, kind="stable")
+        position = np.empty(n, np.int64)
+        position[order] = np.arange(n)
+        first = np.minimum(position[edges.row[upper]], position[edges.col[upper]])
+        last = np.maximum(position[edges.row[upper]], position[edges.col[upper]])
+        # edges cut by the prefix of length i: first < i <= last
+        cut = np.cumsum(np.bincount(first, minlength=n) - np.bincount(last, minlength=n))[:-1]
+        volume = np.cumsum(degree[order])[:-1]
+        conductance = cut / np.minimum(volume, degree.sum() - volume)
+        sizes = np.arange(1, n)
+        conductance[(sizes < min_size) | (sizes > n - min_size)] = np.inf
+        best = int(np.argmin(conductance)) + 1
+        if np.isfinite(conductance[best - 1]):
+            groups += [order[:best], order[best:]]
+    return groups
+
+
 def refine(inside: np.ndarray, within: np.ndarray) -> np.ndarray:
     """(n,) bool -> the members most of whose min(k, size - 1) nearest class-mates are inside, a few rounds."""
     for _ in range(REFINE_ROUNDS):
@@ -99,3 +138,19 @@ def valley(x: np.ndarray, inside: np.ndarray, width: float = 0.15) -> float:
     peak = min(count(0.0), count(1.0))
     middle = min(count(at) for at in np.linspace(0.3, 0.7, 9))
     return middle / peak if peak else float("inf")
+
+
+def join_by_majority(x: np.ndarray, sample: np.ndarray, inside: np.ndarray, k: int = 15) -> np.ndarray:
+    """Extend a mask over the sampled rows to all rows of x: a row is in when most of its k nearest sampled
+    rows are (sampled rows keep their own)."""
+    full = np.zeros(len(x), bool)
+    full[sample] = inside
+    rest = np.setdiff1d(np.arange(len(x)), sample)
+    xs = x[sample].astype(np.float32)
+    squared = (xs * xs).sum(1)
+    for start in range(0, len(rest), 2048):
+        block = x[rest[start:start + 2048]].astype(np.float32)
+        d2 = squared[None, :] - 2 * block @ xs.T  # the block's own norm does not change the ranking
+        nearest = np.argpartition(d2, k - 1, axis=1)[:, :k]
+        full[rest[start:start + 2048]] = inside[nearest].mean(1) > 0.5
+    return full

@@ -31,7 +31,7 @@ def mode_text(mode: Mode, names: Sequence[str]) -> str:
             f"{mode.rest_mean_loss:.2f})")
     if mode.mistaken_for:
         top, count = next(iter(mode.mistaken_for.items()))
-        text += f"; {count} of them are mistaken for {names[top]}"
+        text += f"; {count} of them {'is' if count == 1 else 'are'} mistaken for {names[top]}"
     return text + ". Collect more samples like it, relabel it, or make it a class of its own."
 
 
