@@ -25,15 +25,15 @@ import time
 
 import numpy as np
 import torch
+from planted_modes import STYLES, blob_data, digits_data, glyph_data
 from threadpoolctl import threadpool_limits
 
-from planted_modes import STYLES, blob_data, digits_data, glyph_data
+from reportgen import subclusters as old
 from reportgen.compute import class_modes as new
 from reportgen.compute.cross_class_clusters import find_cross_class_clusters
-from reportgen.compute.mode_findings import mode_findings
 from reportgen.compute.mode_candidates import nearest_within, pairwise_distances
-from reportgen.neighbours import nearest_neighbours
-from reportgen import subclusters as old
+from reportgen.compute.mode_findings import mode_findings
+from reportgen.compute.neighbours import nearest_neighbours
 
 K_NEIGHBOURS = 15  # what the pipeline shares (max(--neighbours, 15))
 SHARES = (0.01, 0.03, 0.10, 0.40)

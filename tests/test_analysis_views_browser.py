@@ -112,9 +112,9 @@ def test_show_all_opens_a_whole_mode_in_the_selection_gallery(browser, tmp_path)
                     encoding="utf-8")
     page, errors = open_report(browser, html)
     assert page.evaluate("!!(window.reportgen && window.reportgen.showSelection)")
-    mode = sections[1].result.classes[0]["modes"][1]
-    page.locator("#subpopulations button.rg-show-selection").nth(1).click()
+    mode = sections[1].result.modes[0]
+    page.locator("#subpopulations button.rg-show-selection").first.click()
     page.wait_for_selector("#drawer:not([hidden])", timeout=5000)
-    assert f"{mode['size']} samples" in page.locator("#drawer").inner_text()
+    assert f"{mode.size} samples" in page.locator("#drawer").inner_text()
     assert errors == []
     page.close()

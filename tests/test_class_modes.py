@@ -4,12 +4,12 @@ already say it; findings read as sentences with their numbers."""
 
 import numpy as np
 import torch
+from tiny_models import TinyNet
 
 from reportgen.compute.class_modes import MIN_CLASS_SIZE, find_class_modes
 from reportgen.compute.cross_class_clusters import find_cross_class_clusters
 from reportgen.compute.mode_findings import mode_findings, mode_records
-from reportgen.neighbours import nearest_neighbours
-from tiny_models import TinyNet
+from reportgen.compute.neighbours import nearest_neighbours
 
 
 def strokes(count, rng, kind, turned=False):

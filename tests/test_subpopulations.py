@@ -1,12 +1,12 @@
-"""Sub-populations: a two-mode class is found, a single (even elongated) blob is not; mixed and one-source
-clusters are flagged; data sources are guessed from paths."""
+"""Sub-populations, the section: the groups class_modes finds, ranked, with their evidence and findings; a
+region of one data source across classes; data sources guessed from paths. (The mode finder itself is tested
+in test_class_modes.py.)"""
 
 import numpy as np
 from collected_factory import make_collected
 
 from reportgen.analyses import subpopulations
 from reportgen.compute.neighbours import nearest_neighbours
-from reportgen.compute.subclusters import class_modes
 from reportgen.data.sources import guess_sources, source_key
 from reportgen.render.report_json import dumps_json
 
@@ -16,21 +16,6 @@ def blobs(sizes, centres, seed=0, scale=None):
     scale = np.ones(len(centres[0])) if scale is None else np.asarray(scale)
     return np.concatenate([np.asarray(c) + rng.normal(0, 1, (n, len(c))) * scale
                            for n, c in zip(sizes, centres)]).astype(np.float32)
-
-
-def test_two_separated_modes_are_found_with_their_sizes():
-    emb = blobs([70, 30], [np.zeros(8), np.r_[12.0, np.zeros(7)]])
-    members = np.arange(100)
-    modes = class_modes(emb, members, nearest_neighbours(emb, 15).indices)
-    assert modes is not None
-    assert sorted(np.bincount(modes.assignment)) == [30, 70]
-    assert modes.cut_ratio < 0.05 and modes.silhouette > 0.5
-
-
-def test_one_blob_is_one_mode_even_when_elongated():
-    for scale in (None, [6, 3, 1, 1, 1, 1, 1, 1]):
-        emb = blobs([150], [np.zeros(8)], seed=1, scale=scale)
-        assert class_modes(emb, np.arange(150), nearest_neighbours(emb, 15).indices) is None
 
 
 def test_source_guessing_from_paths():
@@ -68,20 +53,20 @@ def two_mode_collected():
     return collected
 
 
-def test_section_reports_a_two_mode_class_and_a_mixed_one_source_cluster():
+def test_section_reports_the_error_prone_mode_first_and_a_one_source_region():
     collected = two_mode_collected()
     small = np.flatnonzero(collected.labels == 0)[:25]
     result = subpopulations.run(collected, neighbours=nearest_neighbours(collected.embeddings, 15), seed=0)
     report = result.json()["subpopulations"]
-    by_class = {c["class"]: c for c in report["multi_mode_classes"]}
-    assert "c0" in by_class
-    sizes = [m["size"] for m in by_class["c0"]["modes"]]
-    assert sizes == sorted(sizes, reverse=True) and 25 in sizes
-    small_mode = next(m for m in by_class["c0"]["modes"] if m["size"] == 25)
-    assert np.isclose(small_mode["error_rate"], 8 / 25) and len(small_mode["representatives"]) == 6
-    assert sorted(small_mode["members"]) == sorted(collected.paths[i] for i in small)
-    flagged = [c for c in report["clusters"] if c["reasons"] == ["mixed labels", "one source"]]
-    assert len(flagged) == 1 and flagged[0]["size"] == 45 and flagged[0]["source"]["name"] == "web"
-    assert {c["class"]: round(c["share"], 2) for c in flagged[0]["labels"]} == {"c0": 0.56, "c1": 0.44}
-    assert report["sources"] == ["cam", "web"]
+    by_class = {m["class"]: m for m in report["modes"]}
+    # c0's second mode, a quarter of it wrong; and the 20 c1 samples sitting inside it, whose neighbours are c0s
+    assert set(by_class) == {"c0", "c1"} and by_class["c1"]["size"] == 20
+    mode = by_class["c0"]
+    assert sorted(mode["members"]) == sorted(collected.paths[i] for i in small)
+    assert np.isclose(mode["error_rate"], 8 / 25) and len(mode["representatives"]) <= 8
+    assert any("error 32% against 0%" in r for r in mode["reasons"])
+    assert any(c["kind"] == "one source" and c["source"] == "web" for c in report["clusters"])
+    findings = result.findings()
+    assert [f.section for f in findings] == ["subpopulations"] * len(findings)
+    assert any("c0" in f.text and "25 samples" in f.text and "32%" in f.text for f in findings)
     dumps_json(result.json())

@@ -1,136 +1,94 @@
-"""Sub-populations: classes with more than one well-separated mode in the embedding (the open and
-closed 4 of Tensorleap's MNIST walkthrough), and clusters of the whole embedding that mix classes or gather one data source.
+"""Sub-populations: groups inside a class that stand apart from the rest of it in the model's embedding (the
+"closed 4" of Tensorleap's MNIST walkthrough), small or large, ranked by what a reviewer should act on: distinct
+and error-prone first; and regions across classes that add to the confusion matrix (wrong whatever the label,
+or gathering one data source).
 
-What to do next: split a multi-mode class, collect more of a small mode with a high error rate, or check
-whether a one-source cluster is a shortcut the model learned.
+What to do next: collect more of a small error-prone mode, relabel it, or make it a class of its own; check a
+one-source region for a shortcut the model learned.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from reportgen.analyses.section import Result
+from reportgen.analyses.section import Finding, Result
 from reportgen.collect.thumbnails import data_uri
+from reportgen.compute.class_modes import MIN_CLASS_SIZE, ClassModes, Mode, find_class_modes
+from reportgen.compute.cross_class_clusters import Cluster, find_cross_class_clusters
+from reportgen.compute.mode_findings import cluster_records, cluster_text, mode_findings, mode_records
 from reportgen.compute.neighbours import ANALYSIS_NEIGHBOURS, Neighbours
-from reportgen.compute.subclusters import MIN_SILHOUETTE, class_modes, embedding_clusters, representatives
 from reportgen.data.sources import guess_sources
 
 ID = "subpopulations"
 TITLE = "Sub-populations"
 TEMPLATE = "_subpopulations.html"
-REPRESENTATIVES = 6
-NEIGHBOURS_USED = ANALYSIS_NEIGHBOURS
-MIXED_BELOW = 0.75  # a cluster whose commonest label is under this share cuts across classes
-SOURCE_SHARE = 0.8  # a cluster this much from one source gathers that source ...
-SOURCE_LIFT = 1.5  # ... if the source is this many times rarer in the whole data
+SHOWN_OPEN = 4  # modes drawn when the page opens; the rest wait in a fold
 
 
-def sample_card(collected, i: int) -> dict:
+def card(collected, i: int) -> dict:
     return {"index": int(i), "path": collected.paths[i], "label": collected.classes[collected.labels[i]],
             "prediction": collected.classes[collected.preds[i]], "thumbnail": data_uri(collected.thumbnails[i])}
 
 
-def group_facts(collected, rows: np.ndarray) -> dict:
-    """Size, error rate, mean finite loss and per-split counts of the samples `rows`."""
-    loss = collected.loss[rows]
-    loss = loss[np.isfinite(loss)]
-    splits = np.bincount(collected.split[rows], minlength=len(collected.split_names))
-    return {"size": int(len(rows)), "error_rate": float(np.mean(collected.preds[rows] != collected.labels[rows])),
-            "mean_loss": float(loss.mean()) if loss.size else None,
-            "splits": {name: int(splits[s]) for s, name in enumerate(collected.split_names)}}
-
-
-def multi_mode_classes(collected, embeddings: np.ndarray, indices: np.ndarray, seed: int) -> list[dict]:
-    found = []
-    for c, name in enumerate(collected.classes):
-        members = np.flatnonzero(collected.labels == c)
-        modes = class_modes(embeddings, members, indices, seed=seed)
-        if modes is None:
-            continue
-        sizes = np.bincount(modes.assignment)
-        mode_rows = []
-        for m in np.argsort(-sizes, kind="stable"):
-            rows = members[modes.assignment == m]
-            picks = members[representatives(modes, int(m), REPRESENTATIVES)]
-            mode_rows.append(group_facts(collected, rows) | {
-                "rows": rows.tolist(), "representatives": [sample_card(collected, i) for i in picks]})
-        found.append({"class": name, "n": int(len(members)), "silhouette": modes.silhouette,
-                      "cut_ratio": modes.cut_ratio, "valley": modes.valley, "modes": mode_rows})
-    return found
-
-
-def cluster_findings(collected, embeddings: np.ndarray, seed: int) -> tuple[list[dict], list[str] | None, int]:
-    """Clusters of the whole embedding that mix labels or gather one guessed data source."""
-    k = len(collected.classes)
-    num_clusters = int(np.clip(2 * k, 4, 40))
-    cluster = embedding_clusters(embeddings, num_clusters, seed=seed)
-    sources = guess_sources(collected.paths, collected.classes, collected.split_names, collected.labels)
-    source_share = np.bincount(sources[0]) / collected.n if sources else None
-    min_size = max(5, collected.n // 100)
-    findings = []
-    for g in range(int(cluster.max()) + 1):
-        rows = np.flatnonzero(cluster == g)
-        if len(rows) < min_size:
-            continue
-        label_counts = np.bincount(collected.labels[rows], minlength=k)
-        top_labels = np.argsort(-label_counts, kind="stable")[:3]
-        reasons = []
-        if label_counts[top_labels[0]] / len(rows) < MIXED_BELOW:
-            reasons.append("mixed labels")
-        source = None
-        if sources:
-            counts = np.bincount(sources[0][rows], minlength=len(sources[1]))
-            s = int(counts.argmax())
-            share = counts[s] / len(rows)
-            source = {"name": sources[1][s], "share": float(share), "overall_share": float(source_share[s])}
-            if share >= SOURCE_SHARE and share >= SOURCE_LIFT * source_share[s]:
-                reasons.append("one source")
-        if not reasons:
-            continue
-        centre = embeddings[rows].mean(axis=0)
-        picks = rows[np.argsort(np.linalg.norm(embeddings[rows] - centre, axis=1), kind="stable")[:REPRESENTATIVES]]
-        findings.append(group_facts(collected, rows) | {
-            "cluster": g, "reasons": reasons, "source": source, "rows": rows.tolist(),
-            "labels": [{"class": collected.classes[c], "share": float(label_counts[c] / len(rows))}
-                       for c in top_labels if label_counts[c]],
-            "representatives": [sample_card(collected, i) for i in picks]})
-    findings.sort(key=lambda f: -f["size"])
-    return findings, sources[1] if sources else None, num_clusters
-
-
 @dataclass
 class SubpopulationsResult(Result):
-    classes: list[dict]  # multi-mode classes, each with its modes
-    clusters: list[dict]  # whole-embedding clusters that mix labels or gather one source
+    found: ClassModes
+    clusters: list[Cluster]
     sources: list[str] | None
-    num_clusters: int
-    n_classes: int
+    classes: list[str]
     paths: list[str]
-    min_silhouette = MIN_SILHOUETTE
-    mixed_below = MIXED_BELOW
-    source_share = SOURCE_SHARE
+    collected: object  # for the representatives' thumbnails on the page
+    shown_open = SHOWN_OPEN
+    min_class_size = MIN_CLASS_SIZE
 
-    def _for_json(self, group: dict) -> dict:  # report.json names samples by path and carries no images
-        plain = {k: v for k, v in group.items() if k not in ("rows", "representatives")}
-        return plain | {"representatives": [c["path"] for c in group["representatives"]],
-                        "members": [self.paths[i] for i in group["rows"]]}
+    @property
+    def modes(self) -> list[Mode]:
+        return self.found.modes
+
+    @property
+    def skipped_classes(self) -> list[str]:
+        return [self.classes[c] for c in self.found.skipped_classes]
+
+    def mode_view(self, mode: Mode) -> dict:
+        names = self.classes
+        return {"class": names[mode.class_index], "size": mode.size, "share": mode.share,
+                "error_rate": mode.error_rate, "rest_error_rate": mode.rest_error_rate, "mean_loss": mode.mean_loss,
+                "rest_mean_loss": mode.rest_mean_loss, "score": mode.score, "reasons": mode.reasons,
+                "mistaken_for": [(names[c], n) for c, n in list(mode.mistaken_for.items())[:3]],
+                "rows": mode.rows.tolist(),
+                "representatives": [card(self.collected, i) for i in mode.representatives]}
+
+    def cluster_view(self, cluster: Cluster) -> dict:
+        return {"kind": cluster.kind, "size": cluster.size, "text": cluster_text(cluster, self.classes),
+                "reasons": cluster.reasons, "rows": cluster.rows.tolist(),
+                "representatives": [card(self.collected, i) for i in cluster.representatives]}
 
     def json(self) -> dict:
         return {"subpopulations": {
-            "multi_mode_classes": [{**{k: v for k, v in c.items() if k != "modes"},
-                                    "modes": [self._for_json(m) for m in c["modes"]]} for c in self.classes],
-            "clusters": [self._for_json(f) for f in self.clusters],
-            "num_clusters": self.num_clusters,
+            "modes": mode_records(self.modes, self.paths, self.classes),
+            "clusters": cluster_records(self.clusters, self.paths, self.classes),
+            "searched_classes": self.found.searched_classes,
+            "skipped_classes": self.skipped_classes,
+            "sampled_classes": [self.classes[c] for c in self.found.sampled_classes],
             "sources": self.sources,
+            "method": (f"within each class of {MIN_CLASS_SIZE} or more samples, groups from its density tree and "
+                       "its kNN graph's spectral cut, kept when few of their nearest class-mates lie outside them and "
+                       "a density valley separates them from the rest; score = distinctness x (0.25 + 0.75 x how "
+                       "differently the model treats them)"),
         }}
 
+    def findings(self) -> list[Finding]:
+        return [Finding(f"{ID}/{f['id']}", ID, f["severity"], f["score"], f["text"], f["evidence"][:8])
+                for f in mode_findings(self.modes, self.clusters, class_names=self.classes)]
 
-def run(collected, *, neighbours: Neighbours, seed: int) -> SubpopulationsResult:
-    embeddings = collected.embeddings
-    indices = neighbours.indices[:, :NEIGHBOURS_USED + 1]
-    classes = multi_mode_classes(collected, embeddings, indices, seed)
-    clusters, source_names, num_clusters = cluster_findings(collected, embeddings, seed)
-    return SubpopulationsResult(classes, clusters, source_names, num_clusters, len(collected.classes),
-                                collected.paths)
+
+def run(collected, *, neighbours: Neighbours, seed: int = 0) -> SubpopulationsResult:
+    indices = neighbours.indices[:, :ANALYSIS_NEIGHBOURS + 1]
+    args = (collected.embeddings, collected.labels, collected.preds, collected.loss, indices)
+    found = find_class_modes(*args, seed=seed, class_names=collected.classes)
+    sources = guess_sources(collected.paths, collected.classes, collected.split_names, collected.labels)
+    clusters = find_cross_class_clusters(*args, sources=sources[0] if sources else None,
+                                         source_names=sources[1] if sources else None, class_names=collected.classes)
+    return SubpopulationsResult(found, clusters, sources[1] if sources else None, collected.classes, collected.paths,
+                                collected)
+

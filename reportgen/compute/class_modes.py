@@ -1,4 +1,4 @@
-"""Modes within a class, small or large (seed 002's closed 4), ranked by how distinct they are and how
+"""Modes within a class, small or large (the "closed 4" of Tensorleap's MNIST walkthrough), ranked by how distinct they are and how
 differently the model treats them.
 
 Candidates come from the class's density hierarchy (mode_candidates.py). One is a mode when it stands apart
@@ -27,9 +27,16 @@ from typing import Sequence
 
 import numpy as np
 
-from reportgen.compute.mode_candidates import (cut_and_incoming, join_by_majority, nearest_within,
-                                               pairwise_distances, refine, spectral_candidates, tree_candidates,
-                                               valley)
+from reportgen.compute.mode_candidates import (
+    cut_and_incoming,
+    join_by_majority,
+    nearest_within,
+    pairwise_distances,
+    refine,
+    spectral_candidates,
+    tree_candidates,
+    valley,
+)
 
 MIN_CLASS_SIZE = 20  # smaller classes cannot hold a mode and a rest; they are skipped and counted
 MIN_MODE_SIZE = 8
