@@ -87,12 +87,12 @@ def render_synthetic(n: int, k: int, out: Path) -> dict:
             "slowest": sorted(outcome.seconds.items(), key=lambda kv: -kv[1])[:3]}
 
 
-def in_child(cmd: list[str], env=None) -> tuple[float, float, subprocess.CompletedProcess]:
+def in_child(cmd: list[str], env=None, cwd=None) -> tuple[float, float, subprocess.CompletedProcess]:
     """(wall seconds, peak RSS in GB of the command and its children, the finished process)."""
     measure = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
                "print('RSS', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
     started = time.perf_counter()
-    done = subprocess.run([PY, "-c", measure, *cmd], capture_output=True, text=True, env=env)
+    done = subprocess.run([PY, "-c", measure, *cmd], capture_output=True, text=True, env=env, cwd=cwd)
     wall = time.perf_counter() - started
     rss = next((int(line.split()[1]) for line in done.stderr.splitlines()[::-1] if line.startswith("RSS ")), 0)
     if done.returncode:
@@ -136,7 +136,8 @@ def row(kind: str, k: int, n: int, workdir: Path, extra: list[str]) -> dict:
         info = json.loads(done.stdout.strip().splitlines()[-1])
     else:
         model, data = real_data(k, n, workdir)
-        wall, rss, _ = in_child([PY, "-m", "reportgen", str(model), str(data), "-o", str(out), "-q", *extra])
+        wall, rss, _ = in_child([PY, "-m", "reportgen", str(model), str(data), "-o", str(out), "-q", *extra],
+                                cwd=workdir)
         report = json.loads(out.with_suffix(".json").read_text())
         info = {"seconds": wall, "errors": report["section_errors"],
                 "slowest": sorted(report["section_seconds"].items(), key=lambda kv: -kv[1])[:3]}
@@ -145,16 +146,19 @@ def row(kind: str, k: int, n: int, workdir: Path, extra: list[str]) -> dict:
             **info, **open_in_chromium(out)}
 
 
-def print_rows(rows: list[dict]) -> None:
+def print_header() -> None:
     print("| kind | K | N | page MB | B/sample | first figure (s) | overflow px | DOM nodes | peak RSS GB | "
           "seconds | slowest analyses |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        slow = ", ".join(f"{name} {s:.1f}" for name, s in r["slowest"])
-        print(f"| {r['kind']} | {r['k']:,} | {r['n']:,} | {r['bytes'] / 1e6:.1f} | {r['per_sample']:.0f} | "
-              f"{r['open']:.2f} | {r['overflow']} | {r['nodes']:,} | {r['rss']:.2f} | {r['wall']:.0f} | {slow} |")
-        if r["errors"] or r["page_errors"]:
-            print(f"|   errors: {r['errors']} {r['page_errors'][:2]} |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+
+
+def print_row(r: dict) -> None:
+    """One row as soon as it is measured: a long grid that fails late keeps what it measured."""
+    slow = ", ".join(f"{name} {s:.1f}" for name, s in r["slowest"])
+    print(f"| {r['kind']} | {r['k']:,} | {r['n']:,} | {r['bytes'] / 1e6:.1f} | {r['per_sample']:.0f} | "
+          f"{r['open']:.2f} | {r['overflow']} | {r['nodes']:,} | {r['rss']:.2f} | {r['wall']:.0f} | {slow} |", flush=True)
+    if r["errors"] or r["page_errors"]:
+        print(f"|   errors: {r['errors']} {r['page_errors'][:2]} |", flush=True)
 
 
 if __name__ == "__main__":
@@ -173,9 +177,7 @@ if __name__ == "__main__":
     both_default = args.synthetic is None and args.real is None
     cases = [("synthetic", c) for c in (DEFAULT_SYNTHETIC if both_default else args.synthetic or [])]
     cases += [("real", c) for c in (DEFAULT_REAL if both_default else args.real or [])]
-    results = []
+    print_header()
     for kind, case in cases:
         k, n = (int(v) for v in case.split(":"))
-        results.append(row(kind, k, n, args.workdir, args.extra))
-        print(f"done: {kind} K={k} N={n}", file=sys.stderr, flush=True)
-    print_rows(results)
+        print_row(row(kind, k, n, args.workdir, args.extra))

@@ -7,6 +7,8 @@ very files (decoded as reportgen decodes them), saves it as a torch.export progr
 from __future__ import annotations
 
 import csv
+import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -92,13 +94,22 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_val, y_val, *, e
     return history
 
 
-def prepare_demo(workdir: str | Path, *, epochs: int = 12, seed: int = 0, quiet: bool = False) -> tuple[Path, Path]:
-    """Write the digits tree and the trained .pt2 under `workdir`; returns (model path, data folder)."""
+def prepare_demo(workdir: str | Path, *, epochs: int = 12, seed: int = 0, quiet: bool = False,
+                 retrain: bool = False) -> tuple[Path, Path]:
+    """Write the digits tree and the trained .pt2 under `workdir`; returns (model path, data folder).
+
+    A model trained before with the same epochs and seed is reused (`retrain` trains again): the second
+    `reportgen demo` is a report, not a 70-second training run."""
     workdir = Path(workdir)
     data_dir = workdir / "data"
     model_path = workdir / "digits_cnn.pt2"
+    recipe = {"epochs": epochs, "seed": seed}
     if not (data_dir / "train").exists():
         write_digit_images(data_dir, seed)
+    elif not retrain and model_path.exists() and (workdir / "history.csv").exists() and _trained_with(workdir) == recipe:
+        if not quiet:
+            print(f"reusing the demo model trained before in {workdir} (--retrain trains it again)", file=sys.stderr)
+        return model_path, data_dir
     torch.manual_seed(seed)
     x, y = _load_split(data_dir / "train")
     x_val, y_val = _load_split(data_dir / "val")
@@ -111,4 +122,15 @@ def prepare_demo(workdir: str | Path, *, epochs: int = 12, seed: int = 0, quiet:
         writer = csv.DictWriter(handle, fieldnames=list(history[0]))
         writer.writeheader()
         writer.writerows(history)
+    (workdir / RECIPE).write_text(json.dumps(recipe), encoding="utf-8")
     return model_path, data_dir
+
+
+RECIPE = "demo-recipe.json"  # how the saved model was trained: a different --epochs or --seed trains again
+
+
+def _trained_with(workdir: Path) -> dict | None:
+    try:
+        return json.loads((workdir / RECIPE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

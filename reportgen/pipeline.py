@@ -12,6 +12,7 @@ from pathlib import Path
 
 from reportgen import __version__
 from reportgen.analyses import REGISTRY
+from reportgen.analyses.findings import rank_findings
 from reportgen.analyses.notes import read_notes
 from reportgen.analyses.runner import run_all
 from reportgen.collect.batch_size import choose_batch_size
@@ -26,7 +27,8 @@ from reportgen.model.formats import adapter_for
 from reportgen.model.input_spec import infer_input_spec
 from reportgen.model.load import load_model
 from reportgen.options import ReportOptions, resolve_options
-from reportgen.render.files import check_writable, write_atomic
+from reportgen.render.digest import digest_view, headline
+from reportgen.render.files import check_writable, replaces_a_report, write_atomic
 from reportgen.render.page import render_html
 from reportgen.render.report_json import dumps_json, report_json
 from reportgen.render.sample_payload import sample_payload
@@ -36,6 +38,8 @@ from reportgen.review.exports import write_projector
 from reportgen.review.training_history import read_history
 from reportgen.runtime.device import resolve_device
 from reportgen.runtime.fits import projection_fits
+from reportgen.runtime.numba_cache import compiled_before
+from reportgen.runtime.progress import say
 from reportgen.runtime.provenance import provenance
 from reportgen.runtime.warm_imports import WarmImports
 
@@ -48,6 +52,7 @@ class ReportResult:
     json_path: Path | None
     report: dict
     timings: dict[str, float] = field(default_factory=dict)
+    replaced: list[Path] = field(default_factory=list)  # earlier reports these files replaced
 
 
 class Clock:
@@ -72,6 +77,7 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
     opts = resolve_options(options, changes)
     output, json_out = Path(output), Path(json_path) if json_path else None
     check_writable(output, "-o")  # fail before the long run, not after it
+    replaced = [p for p, option in ((output, "-o"), (json_out, "--json")) if p and replaces_a_report(p, option)]
     if json_out is not None:
         check_writable(json_out, "--json")
     clock = Clock()
@@ -89,6 +95,9 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
     if spec.size is None:
         spec.size = first_image_size(source, spec.channels)
         spec.source += "; size of the first image"
+    if opts.projection == "umap" and not compiled_before("umap"):
+        say("compiling UMAP's kernels once for this machine (~30 s on 2 cores); later runs, in this or any clone "
+            "with the same versions, reuse them", quiet=quiet)
     with ExitStack() as hooks:  # every adapter takes its hooks out again, however the run ends
         adapter = hooks.enter_context(adapter_for(loaded.module, opts.layer))
         old_adapter = hooks.enter_context(adapter_for(old.module, opts.layer)) if old else None
@@ -131,10 +140,14 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
             outcome = run_all(collected, inputs, modules=REGISTRY, quiet=quiet)
         clock.lap("projections + analyses")
     title = opts.title or f"reportgen: {loaded.path.name} on {source.root.name or source.root}"
-    report = report_json(outcome.sections, base={"schema_version": SCHEMA_VERSION, "title": title,
-                                                 "report_html": output.name})
+    findings = rank_findings(outcome.sections)
+    report = report_json(outcome.sections, base={
+        "schema_version": SCHEMA_VERSION, "title": title, "report_html": output.name,
+        "findings": [f.json(collected.paths) for f in findings]})
     html = render_html(outcome.sections, title=title, samples=sample_payload(collected, seed=opts.seed, groups=groups),
-                       meta={"version": __version__, "title": title, "index": index_entry(report)})
+                       meta={"version": __version__, "title": title, "index": index_entry(report)},
+                       digest={"headline": headline(report),
+                               "findings": digest_view(findings, collected, {s.id: s.title for s in outcome.sections})})
     clock.lap("render")
     write_atomic(output, html)
     report |= {"timings": clock.timings,
@@ -143,7 +156,7 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
                "section_wait_seconds": outcome.waits}  # and its wait for a fit on another thread
     if json_out is not None:
         write_atomic(json_out, dumps_json(report))
-    return ReportResult(output, json_out, report, clock.timings)
+    return ReportResult(output, json_out, report, clock.timings, replaced)
 
 
 def analyse_collected(collected, *, projection: str = "pca", seed: int = 0, quiet: bool = True, **inputs):

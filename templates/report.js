@@ -75,9 +75,17 @@
   const selectionPanel = document.getElementById("selection-panel");
   const backButton = document.getElementById("drawer-back");
   let selection = null; // {title, rows}
+  // The drawer takes the right side of the window and the page moves over to make room: it never covers the
+  // plot it explains (Plotly resizes its figures on the window's resize event).
+  function setDrawerOpen(open) {
+    if (document.body.classList.contains("drawer-open") === open) return;
+    document.body.classList.toggle("drawer-open", open);
+    window.dispatchEvent(new Event("resize"));
+  }
   function openDrawer(which, title) {
     if (!drawer) return;
     drawer.hidden = false;
+    setDrawerOpen(true);
     samplePanel.hidden = which !== "sample";
     selectionPanel.hidden = which !== "selection";
     backButton.hidden = !(which === "sample" && selection);
@@ -85,7 +93,11 @@
     drawer.scrollTop = 0;
   }
   if (drawer) {
-    document.getElementById("drawer-close").addEventListener("click", () => { drawer.hidden = true; highlight([]); });
+    document.getElementById("drawer-close").addEventListener("click", () => {
+      drawer.hidden = true;
+      setDrawerOpen(false);
+      highlight([]);
+    });
     backButton.addEventListener("click", () => showSelection(selection.title, selection.rows));
   }
 
@@ -125,7 +137,7 @@
     bars(document.getElementById("panel-probs"), PANEL.top_class[i].map((k, n) => ({ name: cls(k), value: PANEL.top_prob[i][n], cls: role(k) })));
     bars(document.getElementById("panel-centroids"), centroidRows(i));
     document.getElementById("panel-neighbours").replaceChildren(...PANEL.neighbours[i].map((j, n) =>
-      thumbFigure(j, `${cls(S.label[j])} · d ${fmt(PANEL.neighbour_distance[i][n], 2)}`)));
+      thumbFigure(j, `${cls(S.label[j])} → ${cls(S.pred[j])} · d ${fmt(PANEL.neighbour_distance[i][n], 2)}`)));
     const extra = document.getElementById("panel-extra");
     extra.replaceChildren();
     // The saliency section already holds this sample's maps (if it was chosen): show a copy, not a second set.

@@ -168,4 +168,4 @@ def test_cross_class_regions_only_when_they_add_to_the_confusion_matrix():
     assert sorted(kinds["wrong regardless of label"].rows.tolist()) == list(range(600, 630))
     assert set(kinds["one source"].rows.tolist()) >= set(range(630, 655)) and kinds["one source"].source == "web"
     texts = [f["text"] for f in mode_findings([], clusters)]
-    assert any("30 samples labelled" in t and "wrong 100% of the time whatever the label" in t for t in texts)
+    assert any("30 samples (labelled" in t and "wrong 100% of the time whatever the label" in t for t in texts)

@@ -130,3 +130,18 @@ def test_batch_size_auto_and_amp(model_files, image_tree, tmp_path):
     assert np.abs(la - lb).max() < 0.1
     bad = run([str(model_files["pt2"]), str(image_tree), "-o", str(tmp_path / "c.html"), "--batch-size", "many"])
     assert bad.exit_code == 2 and "whole number or auto" in bad.output
+
+
+def test_the_command_hides_third_party_deprecation_notices_and_keeps_real_warnings():
+    import warnings
+
+    from reportgen.runtime.third_party_warnings import hide_third_party_notices
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        hide_third_party_notices()
+        warnings.warn_explicit("old API", FutureWarning, "x.py", 1, module="torch.jit._script")
+        warnings.warn_explicit("Detected pickle protocol 4 in the checkpoint", UserWarning, "x.py", 1, module="torch")
+        warnings.warn_explicit("the model returned NaN", UserWarning, "x.py", 1, module="torch.nn")
+        warnings.warn_explicit("ours", FutureWarning, "x.py", 1, module="reportgen.pipeline")
+    assert [str(w.message) for w in seen] == ["the model returned NaN", "ours"]

@@ -51,8 +51,9 @@ def hand_made_report():
         "splits": {name: {"accuracy": float(np.trace(m)) / np.sum(m), "confusion_matrix": m,
                           "per_class": {"cat": {"recall": m[0][0] / sum(m[0])}, "dog": {"recall": m[1][1] / sum(m[1])}}}
                    for name, m in matrices.items()},
-        "confusable_classes": {"pairs": [{"a": "cat", "b": "dog", "confusions": 4}]},
-        "suspected_mislabels": [{"path": "a.png"}, {"path": "b.png"}],
+        "headline": {"split": "val", "accuracy": 7 / 8},
+        "findings": [{"severity": "high", "text": "val: cat and dog are the pair confused most | 4 of them"},
+                     {"severity": "low", "text": "2 labels look wrong"}],
     }
 
 
@@ -72,14 +73,19 @@ def test_threshold_values_agree_with_sklearn():
 def test_markdown_reads_as_a_pr_comment_with_baseline():
     report = hand_made_report()
     report["baseline"] = {"model": {"path": "/ckpt/old.pt2", "sha256": "cd" * 32}, "accuracy": 0.5,
-                          "accuracy_delta": 14 / 18 - 0.5, "n_fixed": 7, "n_broken": 2}
+                          "accuracy_delta": 14 / 18 - 0.5, "n_fixed": 7, "n_broken": 2,
+                          "splits": {"val": {"accuracy": {"baseline": 0.5, "new": 7 / 8, "delta": 7 / 8 - 0.5}}}}
     text = pr_summary(report, report_location="https://ci.example/artifacts/report.html")
     lines = text.splitlines()
     assert lines[0] == "### run \\| 7"  # a pipe in the title can't break the heading into a table
+    # the headline is the evaluation split, named; train stands apart
+    assert "| model | sha256 | val accuracy |" in lines
     assert "| baseline `old.pt2` | `cdcdcdcdcdcd` | 50.0% |" in lines
-    assert "| this model `new.pt2` | `abababababab` | **77.8% (+27.8 pp)** |" in lines
+    assert "| this model `new.pt2` | `abababababab` | **87.5% (+37.5 pp)** |" in lines
+    assert "Other splits: train 70.0%." in lines
     assert "**7 fixed** (wrong → right), **2 broken** (right → wrong)" in text
-    assert "`cat` ↔ `dog` (4)" in text and "Suspected mislabels: 2." in text
+    assert "1. **high**: val: cat and dog are the pair confused most \\| 4 of them" in lines
+    assert "2. **low**: 2 labels look wrong" in lines
     assert lines[-1] == "Full report: https://ci.example/artifacts/report.html"
 
 

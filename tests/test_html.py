@@ -53,9 +53,13 @@ def test_confusion_table_rows_are_true_class(demo_like_report):
 def test_hardest_gallery_matches_json(demo_like_report):
     soup = parse(demo_like_report.html_path)
     report = json.loads(demo_like_report.json_path.read_text())
-    figures = soup.select("#hardest .gallery")[1].find_all("figure")
+    # the evaluation split (val) open first; train waits in a fold
+    assert soup.select_one("#hardest h3").get_text() == "val"
+    figures = soup.select("#hardest .gallery")[0].find_all("figure")
     assert [f.find(class_="path").get_text() for f in figures] == [h["path"] for h in report["splits"]["val"]["hardest"]]
     assert all(f.img["src"].startswith("data:image/") for f in figures)
+    assert all(" → pred " in f.figcaption.get_text() and f["title"] for f in figures)
+    assert "train" in soup.select_one("#hardest details > summary").get_text()
 
 
 def test_html_in_class_and_file_names_is_escaped(model_files, image_tree, tmp_path):

@@ -60,11 +60,14 @@ def test_click_opens_panel_with_neighbours_matching_json(page, report):
     indices = [int(thumbs.nth(n).get_attribute("data-index")) for n in range(8)]
     assert indices == row["neighbours"]
     captions = [thumbs.nth(n).locator("figcaption").inner_text().split(" · ")[0] for n in range(8)]
-    assert captions == [report["samples"][j]["label"] for j in indices]
+    assert captions == [f"{report['samples'][j]['label']} → {report['samples'][j]['prediction']}" for j in indices]
     # clicking a neighbour opens its panel
     thumbs.nth(0).click()
     assert page.locator("#panel-facts dd[data-fact=path]").inner_text() == report["samples"][indices[0]]["path"]
-    assert page.locator("#panel-centroids .bar").count() == len(report["classes"])
+    # the label's and the prediction's centroid and the nearest others: at most 5 + 2 rows, never one per class
+    bars = page.locator("#panel-centroids .bar span:first-child").all_inner_texts()
+    shown = report["samples"][indices[0]]
+    assert shown["label"] in bars and shown["prediction"] in bars and len(bars) == len(set(bars)) <= 7
 
 
 def edge_in_gap(values, near):

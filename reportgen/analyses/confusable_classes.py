@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reportgen.analyses.section import Result
+from reportgen.analyses.section import Finding, Result
 from reportgen.collect.thumbnails import data_uri
 from reportgen.compute.class_geometry import (
     centroid_distances,
@@ -32,6 +32,7 @@ EXAMPLES_PER_SIDE = 4
 MATRIX_MAX_CLASSES = 30  # a bigger distance matrix is unreadable as a table
 MATRIX_JSON_MAX_CLASSES = 100  # above, report.json lists each class's nearest classes instead of K x K distances
 NEAREST_CLASSES = 5
+MIXING_FINDING = 0.1  # a tenth of a pair's kNN links joining it is overlap worth a sentence
 NEIGHBOURS_USED = ANALYSIS_NEIGHBOURS
 
 
@@ -119,6 +120,24 @@ class ConfusableResult(Result):
     def matrix_max(self) -> float:
         values = [v for row in self.centroid_distances or [] for v in row if v is not None]
         return max(values) if values and max(values) > 0 else 1.0
+
+    def findings(self) -> list[Finding]:
+        """Pairs that overlap in the embedding (a large share of their kNN links join them, and their centroids
+        sit within their radii) while the model rarely confuses them yet: what the confusion matrix does not
+        say. Scored by the share of links; the confused pairs are the confusion section's findings."""
+        found = []
+        for p in self.pairs:
+            rate = p["confusion_rate"] or 0.0
+            if p["neighbour_mixing"] >= MIXING_FINDING and (p["separation"] or 9) < 1.0 and rate < 0.05:
+                found.append(Finding(
+                    f"{ID}/{p['a']}|{p['b']}", ID, "medium" if p["neighbour_mixing"] >= 0.2 else "low",
+                    p["neighbour_mixing"] * 2, f"{p['a']} and {p['b']} overlap in the model's embedding: "
+                    f"{p['neighbour_mixing']:.0%} of their nearest-neighbour links join one to the other and their "
+                    f"centroids are {p['separation']:.1f} radii apart, though the model confuses them in only "
+                    f"{rate:.1%} of their samples: a margin that may not hold on new data.",
+                    [e["index"] for e in p.get("examples_a", []) + p.get("examples_b", [])][:8],
+                    subject="pair:" + "|".join(sorted((p["a"], p["b"])))))
+        return found[:2]
 
     def json(self) -> dict:
         out = {"pairs": [{key: p[key] for key in PAIR_KEYS}

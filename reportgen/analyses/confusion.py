@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reportgen.analyses.section import Result
+from reportgen.analyses.findings import evaluation_split
+from reportgen.analyses.section import Finding, Result
 from reportgen.compute.class_order import confusion_order
 from reportgen.compute.classification_metrics import confusion_matrix, matrix_json, per_class_scores, sparse_cells
 from reportgen.render.table_data import column, table
@@ -58,11 +59,69 @@ def confusions_table(pairs: list[dict], split_index: int) -> dict:
                                                   "b": "b_index"})
 
 
+PAIR_HIGH_RATE, PAIR_MEDIUM_RATE = 0.20, 0.05  # share of a class taken for the other (the larger direction)
+PAIR_FULL_RATE = 0.40
+RECALL_HIGH_GAP, RECALL_MEDIUM_GAP = 0.40, 0.20  # a class's recall below the median class's
+MIN_SUPPORT = 5  # fewer samples say little about a class's recall
+
+
+def pair_finding(split: dict, pair: dict, errors: int, rows: list[int], rank: int) -> Finding:
+    """The pair's share of the split's errors and its larger one-way rate make the score; the rate (and at least
+    a few samples) the severity."""
+    rate = max(pair["rate_a_as_b"] or 0.0, pair["rate_b_as_a"] or 0.0)
+    severity = ("high" if rate >= PAIR_HIGH_RATE and pair["count"] >= 5 else
+                "medium" if rate >= PAIR_MEDIUM_RATE and pair["count"] >= 3 else "low")
+    a, b = pair["a"], pair["b"]
+    def taken(n: int, source: str, target: str, rate) -> str:
+        return f"{n} {'sample' if n == 1 else 'samples'} of {source} taken for {target} ({rate or 0:.0%} of {source})"
+
+    most = "are the pair confused most" if rank == 0 else "are also confused"
+    text = (f"{split['name']}: {a} and {b} {most}: {taken(pair['a_as_b'], a, b, pair['rate_a_as_b'])}"
+            f" and {taken(pair['b_as_a'], b, a, pair['rate_b_as_a'])}, {pair['count'] / max(errors, 1):.0%} of the "
+            "split's errors.")
+    return Finding(f"{ID}/{split['name']}/{a}|{b}", ID, severity,
+                   0.5 * pair["count"] / max(errors, 1) + 0.5 * min(1.0, rate / PAIR_FULL_RATE), text, rows[:8],
+                   subject="pair:" + "|".join(sorted((a, b))), kind="group", rows=rows)
+
+
 @dataclass
 class ConfusionResult(Result):
     classes: list[str]
     splits: list[dict]  # {name, index, matrix (K, K), per_class, pairs, excluded_nonfinite, n, tables}
     heatmap: dict | None  # above TABLE_MAX_CLASSES: {orders, splits: [{name, index, cells}]}
+    labels: np.ndarray | None = None  # (N,) for the evidence rows of findings
+    preds: np.ndarray | None = None
+    split: np.ndarray | None = None
+
+    def findings(self) -> list[Finding]:
+        """On the evaluation split: the most confused pair (and the next two, if each holds a tenth of the errors),
+        and a class whose recall is far below the median class's."""
+        target = evaluation_split([s["name"] for s in self.splits])
+        s = next(s for s in self.splits if s["name"] == target)
+        errors = int(s["matrix"].sum() - np.trace(s["matrix"]))
+        found = []
+        for rank, pair in enumerate(s["pairs"][:3]):
+            if pair["count"] < 2 or (rank and pair["count"] < 0.1 * errors):
+                continue
+            a, b = pair["a_index"], pair["b_index"]
+            rows = np.flatnonzero((self.split == s["index"]) & (((self.labels == a) & (self.preds == b))
+                                                                | ((self.labels == b) & (self.preds == a))))
+            found.append(pair_finding(s, pair, errors, rows.tolist(), rank))
+        seen = [r for r in s["per_class"] if r["support"] >= MIN_SUPPORT]
+        if len(seen) >= 3:
+            median = float(np.median([r["recall"] for r in seen]))
+            worst = min(seen, key=lambda r: r["recall"])
+            gap = median - worst["recall"]
+            if gap >= RECALL_MEDIUM_GAP:
+                rows = np.flatnonzero((self.split == s["index"]) & (self.labels == worst["index"])
+                                      & (self.preds != worst["index"]))
+                found.append(Finding(
+                    f"{ID}/{target}/recall/{worst['class']}", ID, "high" if gap >= RECALL_HIGH_GAP else "medium",
+                    min(1.0, gap), f"{target}: class {worst['class']} is found least often: recall "
+                                   f"{worst['recall']:.0%} of {worst['support']} against a median of {median:.0%} "
+                                   "across classes.", rows[:8].tolist(), subject=f"class:{worst['class']}",
+                    kind="group", rows=rows.tolist()))
+        return found
 
     @property
     def k(self) -> int:
@@ -107,4 +166,4 @@ def run(collected) -> ConfusionResult:
         heatmap = {"orders": {"confusion": confusion_order(total)},
                    "splits": [{"name": s["name"], "index": s["index"], "cells": sparse_cells(s["matrix"])}
                               for s in splits]}
-    return ConfusionResult(collected.classes, splits, heatmap)
+    return ConfusionResult(collected.classes, splits, heatmap, collected.labels, collected.preds, collected.split)

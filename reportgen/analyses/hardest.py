@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reportgen.analyses.findings import evaluation_split
 from reportgen.analyses.section import Result
 from reportgen.collect.thumbnails import data_uri
 from reportgen.compute.ranking_by_loss import hardest_samples
@@ -20,6 +21,12 @@ JSON_KEYS = ("path", "label", "prediction", "confidence", "loss")
 class HardestResult(Result):
     top_k: int
     splits: list[dict]  # {name, samples: [{index, path, label, prediction, confidence, loss, thumbnail}]}
+
+    @property
+    def ordered_splits(self) -> list[dict]:
+        """The evaluation split first: its hardest samples are the ones a reviewer reads."""
+        first = evaluation_split([s["name"] for s in self.splits])
+        return sorted(self.splits, key=lambda s: s["name"] != first)
 
     def json(self) -> dict:
         return {"splits": {s["name"]: {"hardest": [{k: r[k] for k in JSON_KEYS} for r in s["samples"]]}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reportgen.analyses.section import Result
+from reportgen.analyses.section import Finding, Result
 from reportgen.compute.class_geometry import class_means, distance_to_class_mean
 from reportgen.compute.rank_correlation import spearman
 from reportgen.render.figure_data import class_scatter_traces, figure, layout, rounded
@@ -101,6 +101,22 @@ class LossDistanceResult(Result):
         large = len(self.per_class) > LABELLED_AVERAGES_MAX
         return table(columns, flat, sort=("rho_embedding", "desc") if large else None,
                      page=25 if large else len(flat), search=large)
+
+    def findings(self) -> list[Finding]:
+        """When the samples far from their class's mean are the ones the model gets wrong (Spearman's rho of at
+        least 0.4, p < 0.01): in pixels, collect more varied images; only in the embedding, the model finds them
+        odd. Scored by rho; medium from 0.6."""
+        found = []
+        for space, words in (("pixel", "mean image (in pixels): collect more varied images of each class"),
+                             ("embedding", "centroid in the model's embedding: the model, not only the data, finds "
+                                           "them odd")):
+            r = self.overall[space]
+            if r["rho"] is not None and r["rho"] >= 0.4 and (r["p"] or 1) < 0.01:
+                found.append(Finding(f"{ID}/{space}", ID, "medium" if r["rho"] >= 0.6 else "low", r["rho"],
+                                     f"The atypical samples are the ones the model gets wrong: loss rises with the "
+                                     f"distance to the class's {words} (Spearman's rho {r['rho']:.2f}).",
+                                     subject="atypical"))
+        return found[:1]
 
     def json(self) -> dict:
         keys = ("n", "mean_loss", "mean_pixel", "mean_embedding", "pixel", "embedding")

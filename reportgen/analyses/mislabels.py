@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reportgen.analyses.section import Result
+from reportgen.analyses.section import Finding, Result
 from reportgen.collect.thumbnails import data_uri
 from reportgen.compute.mislabel_scores import (
     BASIS,
@@ -36,6 +36,7 @@ def neighbour_evidence(row: int, indices: np.ndarray, distances: np.ndarray, col
     for j, dist in zip(indices[row, 1:NEIGHBOURS_SHOWN + 1], distances[row, 1:NEIGHBOURS_SHOWN + 1]):
         j = int(j)
         shown.append({"index": j, "path": collected.paths[j], "label": collected.classes[collected.labels[j]],
+                      "prediction": collected.classes[collected.preds[j]],
                       "supports": bool(collected.labels[j] == suggested), "distance": float(dist),
                       "thumbnail": data_uri(collected.thumbnails[j])})
     return shown
@@ -55,6 +56,7 @@ class MislabelsResult(Result):
     fitted_known: bool
 
     json_limit = JSON_LIMIT
+    open_rows = 8  # drawn when the page opens; the rest of the page's rows wait in a fold
 
     @property
     def n_suspected(self) -> int:
@@ -63,6 +65,29 @@ class MislabelsResult(Result):
     @property
     def shown_rows(self) -> list[dict]:
         return self.rows[:self.page_rows]
+
+    def findings(self) -> list[Finding]:
+        """One finding for the suspects that BOTH witnesses dispute (the trusted one, and most of the embedding
+        neighbours): a hard sample among look-alikes of its own label, such as a style the model never learnt, is
+        the sub-populations' news, not a label error. Scored by their share of the samples (5% or more: 1); the
+        ones the model predicts as labelled lead the evidence: no error count shows them."""
+        both = [r for r in self.rows if r["neighbours_label"] < 0.5]
+        if not both:
+            return []
+        hidden = [r for r in both if r["prediction"] == r["label"]]
+        n, share = len(both), len(both) / max(self.n_samples, 1)
+        severity = "high" if n >= 5 and share >= 0.01 else "medium" if n >= 3 else "low"
+        example = (hidden or both)[0]
+        text = (f"{n} label{'s look' if n > 1 else ' looks'} wrong ({share:.1%} of the samples): most of "
+                f"{'their' if n > 1 else 'its'} nearest neighbours carry another label, and so does the evidence "
+                f"trusted for {'them' if n > 1 else 'it'}")
+        if hidden:
+            text += (f"; {len(hidden)} of them the model predicts as labelled (memorised), so no error count shows "
+                     f"{'them' if len(hidden) > 1 else 'it'}")
+        text += f" (e.g. {example['path']}: labelled {example['label']}, looks like {example['suggested']})."
+        evidence = [r["index"] for r in hidden + [r for r in both if r["prediction"] != r["label"]]][:8]
+        return [Finding(f"{ID}/suspects", ID, severity, min(1.0, 20 * share), text, evidence, subject="mislabels",
+                        kind="samples", rows=[r["index"] for r in both])]
 
     def json(self) -> dict:
         return {

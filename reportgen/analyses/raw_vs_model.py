@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reportgen.analyses.section import Result
+from reportgen.analyses.section import Finding, Result
 from reportgen.compute.class_separation import SEPARATION_K, knn_label_accuracy, neighbours_2d
 from reportgen.compute.neighbours import Neighbours
 from reportgen.compute.pixel_projection import pixel_projection as compute_pixel_projection
@@ -57,6 +57,24 @@ class RawVsModelResult(Result):
             {"key": "model", "title": f"Model embedding ({self.model.method.upper()})", "scores": self.model_scores,
              "note": self.model.note, "figure": figure_of(self.model.coords)},
         ]
+
+    def findings(self) -> list[Finding]:
+        """What the raw-pixel view says: if the raw pixels already separate the classes about as well as the
+        embedding (10-NN accuracy within 5 points), a simpler model may do (medium); if they separate them
+        better, the embedding loses information the pixels hold (high); a large gain is good to know (low)."""
+        raw, model = self.raw_scores["knn_accuracy"], self.model_scores["knn_accuracy"]
+        if raw is None or model is None:
+            return []
+        words = f"{SEPARATION_K}-nearest-neighbour label accuracy {raw:.0%} in raw pixels against {model:.0%} in the " \
+                "model's embedding"
+        if raw > model + 0.02:
+            return [Finding(f"{ID}/worse", ID, "high", min(1.0, (raw - model) * 5), f"The raw pixels separate the "
+                            f"classes better than the model's embedding: {words}.", subject="raw-vs-model")]
+        if raw >= model - 0.05:
+            return [Finding(f"{ID}/simple", ID, "medium", 0.3, f"The raw pixels already separate the classes about "
+                            f"as well as the network: {words}. A simpler model may do.", subject="raw-vs-model")]
+        return [Finding(f"{ID}/gain", ID, "low", min(0.5, model - raw), f"The network earns its keep: {words}.",
+                        subject="raw-vs-model")]
 
     def json(self) -> dict:
         subset = f", fitted on a seeded subset of {self.pca_rows} samples" if self.pca_rows else ""

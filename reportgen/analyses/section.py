@@ -19,10 +19,18 @@ class Finding:
     score: float  # in [0, 1]: ranks findings across sections
     text: str
     evidence: list[int] = field(default_factory=list)  # sample rows that show it (thumbnails in the page)
+    subject: str | None = None  # what it is about ("pair:cat|dog"): the digest keeps one finding per subject
+    kind: str = "other"  # "group": a set of samples that belong together; "samples": samples one by one
+    rows: list[int] = field(default_factory=list)  # every sample it concerns (for "group" and "samples")
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity {self.severity!r}: one of {SEVERITIES}")
+        self.score = float(min(1.0, max(0.0, self.score)))
 
     def json(self, paths: list[str]) -> dict:
-        return {"id": self.id, "severity": self.severity, "score": round(float(self.score), 4),
-                "text": self.text, "section": self.section, "evidence": [paths[i] for i in self.evidence]}
+        return {"id": self.id, "severity": self.severity, "score": round(self.score, 4), "text": self.text,
+                "section": self.section, "subject": self.subject, "evidence": [paths[i] for i in self.evidence]}
 
 
 class Result:

@@ -78,8 +78,23 @@ class SubpopulationsResult(Result):
         }}
 
     def findings(self) -> list[Finding]:
-        return [Finding(f"{ID}/{f['id']}", ID, f["severity"], f["score"], f["text"], f["evidence"][:8])
-                for f in mode_findings(self.modes, self.clusters, class_names=self.classes)]
+        """From compute.mode_findings. A mode that is mostly the overlap with one other class (most of its members
+        taken for that class, most of its neighbours labelled so) is about that class pair: it shares the confusion
+        section's subject, and the digest says the pair once."""
+        found = []
+        for f in mode_findings(self.modes, self.clusters, class_names=self.classes):
+            rows = f["evidence"]
+            found.append(Finding(f"{ID}/{f['id']}", ID, f["severity"], f["score"], f["text"], rows[:8],
+                                 subject=self._subject(f["id"], rows), kind="group", rows=rows))
+        return found
+
+    def _subject(self, finding_id: str, rows: list[int]) -> str:
+        mode = next((m for m in self.modes if m.rows.tolist() == rows), None)
+        if mode is not None and mode.mistaken_for:
+            other, count = next(iter(mode.mistaken_for.items()))
+            if count >= mode.size / 2 and mode.neighbour_labels.get(other, 0.0) >= 0.5:
+                return "pair:" + "|".join(sorted((self.classes[mode.class_index], self.classes[other])))
+        return finding_id
 
 
 def run(collected, *, neighbours: Neighbours, seed: int = 0) -> SubpopulationsResult:

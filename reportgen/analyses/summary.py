@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reportgen.analyses.section import Result
+from reportgen.analyses.findings import evaluation_split
+from reportgen.analyses.section import Finding, Result
 from reportgen.compute.classification_metrics import finite_mean
 
 ID = "summary"
@@ -50,8 +51,40 @@ class SummaryResult(Result):
     def n_nonfinite(self) -> int:
         return sum(s["n_nonfinite_logits"] for s in self.splits)
 
+    @property
+    def headline_split(self) -> dict:
+        """The evaluation split (test, else val, else a split not named train): the number a reader quotes."""
+        name = evaluation_split([s["name"] for s in self.splits])
+        return next(s for s in self.splits if s["name"] == name)
+
+    @property
+    def other_splits(self) -> list[dict]:
+        return [s for s in self.splits if s is not self.headline_split]
+
+    def findings(self) -> list[Finding]:
+        """What makes the numbers less trustworthy: non-finite logits (high), files that could not be analysed
+        (medium from 1% of the files), classes without a single image (low)."""
+        found = []
+        if self.n_nonfinite:
+            found.append(Finding(f"{ID}/nonfinite", ID, "high", 1.0, f"{self.n_nonfinite} samples got NaN or "
+                                 "infinite logits: they count as errors and have no prediction; check the model's "
+                                 "numerics and --mean/--std on them.", subject="nonfinite"))
+        if self.n_skipped:
+            share = self.n_skipped / max(self.n_files, 1)
+            found.append(Finding(f"{ID}/skipped", ID, "medium" if share >= 0.01 else "low", min(1.0, 10 * share),
+                                 f"{self.n_skipped} of {self.n_files} files could not be analysed "
+                                 f"({share:.1%}); the skipped-files list says why.", subject="skipped"))
+        if self.empty_classes:
+            found.append(Finding(f"{ID}/empty", ID, "low", 0.1, f"{len(self.empty_classes)} class folders hold no "
+                                 f"image, e.g. {self.empty_classes[0]['split']}/{self.empty_classes[0]['class']}.",
+                                 subject="empty"))
+        return found
+
     def json(self) -> dict:
+        head = self.headline_split
         return {
+            "headline": {"split": head["name"], "accuracy": head["accuracy"], "mean_loss": head["mean_loss"],
+                         "n_samples": head["n_samples"]},
             "n_samples": self.n_samples, "n_files": self.n_files, "accuracy": self.accuracy,
             "mean_loss": self.mean_loss, "classes": self.classes, "embedding": self.embedding, "model": self.model,
             "provenance": self.provenance,

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reportgen.analyses.section import Result
+from reportgen.analyses.findings import TRAINING_SPLITS, evaluation_split
+from reportgen.analyses.section import Finding, Result
 from reportgen.compute.neighbours import ANALYSIS_NEIGHBOURS, Neighbours
 from reportgen.compute.projection import Projection
 from reportgen.render.figure_data import figure, layout, rounded
@@ -22,6 +23,10 @@ TEMPLATE = "_train_vs_val.html"
 SPLIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"]
 NEIGHBOURS_USED = ANALYSIS_NEIGHBOURS
 FIGURE_MAX_CLASSES = 30  # more categories than this on one axis can't be read: plot the largest gaps
+GAP_HIGH, GAP_MEDIUM, GAP_FULL = 0.15, 0.05, 0.30  # train accuracy minus the evaluation split's
+CLASS_GAP_HIGH, CLASS_GAP_MEDIUM = 0.40, 0.20
+SHIFT_HIGH, SHIFT_MEDIUM = 2.5, 1.5  # same-split neighbours over what chance gives
+MIN_CLASS_SAMPLES = 5
 
 
 def split_class_table(collected) -> list[dict]:
@@ -129,6 +134,9 @@ class TrainVsValResult(Result):
     mixing: dict | None = None
     projection: Projection | None = None
     split: np.ndarray | None = None  # (N,) split index of each sample
+    classes: list[str] | None = None
+    labels: np.ndarray | None = None
+    preds: np.ndarray | None = None
     k = NEIGHBOURS_USED
 
     @property
@@ -162,6 +170,43 @@ class TrainVsValResult(Result):
     def per_class(self) -> dict:
         return per_class_table(self.table, self.splits, self.reference)
 
+    def findings(self) -> list[Finding]:
+        """Overfitting (the training split far ahead of the evaluation split, overall or for one class) and
+        shift (evaluation samples keeping to themselves in the embedding); scored by the size of the gap."""
+        train = next((n for n in self.splits if n.lower() in TRAINING_SPLITS), None)
+        target = evaluation_split(self.splits)
+        found = []
+        if train and target != train:
+            a, b = self.overall[train]["accuracy"], self.overall[target]["accuracy"]
+            if a is not None and b is not None and a - b >= GAP_MEDIUM:
+                found.append(Finding(f"{ID}/overall", ID, "high" if a - b >= GAP_HIGH else "medium",
+                                     (a - b) / GAP_FULL, f"The model does much better on the data it was trained "
+                                     f"on: {a:.1%} accuracy on {train} against {b:.1%} on {target}.",
+                                     subject="overfitting"))
+            gaps = [(r["gaps"].get(target), r) for r in self.table
+                    if r["splits"][target]["n"] >= MIN_CLASS_SAMPLES and r["gaps"].get(target) is not None]
+            if gaps:
+                gap, row = max(gaps, key=lambda g: g[0])
+                if gap >= CLASS_GAP_MEDIUM:
+                    c = self.classes.index(row["class"])
+                    rows = np.flatnonzero((self.split == self.splits.index(target)) & (self.labels == c)
+                                          & (self.preds != c))
+                    found.append(Finding(
+                        f"{ID}/class/{row['class']}", ID, "high" if gap >= CLASS_GAP_HIGH else "medium", gap,
+                        f"Class {row['class']}: {row['splits'][train]['accuracy']:.0%} right on {train} against "
+                        f"{row['splits'][target]['accuracy']:.0%} on {target}: what it learnt of this class does not "
+                        "carry over.", rows[:8].tolist(), subject=f"class:{row['class']}", kind="group",
+                        rows=rows.tolist()))
+        shift = (self.mixing or {}).get(target)
+        if shift and shift["ratio"] and shift["ratio"] >= SHIFT_MEDIUM and shift["observed"] >= 0.5:
+            found.append(Finding(
+                f"{ID}/shift/{target}", ID, "high" if shift["ratio"] >= SHIFT_HIGH else "medium",
+                (shift["ratio"] - 1) / 3, f"{target} samples keep to themselves in the embedding: "
+                f"{shift['observed']:.0%} of their {NEIGHBOURS_USED} nearest neighbours are from {target}, against "
+                f"{shift['expected']:.0%} by chance: the split differs from the others (a shift).",
+                subject=f"shift:{target}"))
+        return found
+
     def json(self) -> dict:
         if self.note:
             return {"train_vs_val": {"note": self.note}}
@@ -191,4 +236,5 @@ def run(collected, *, neighbours: Neighbours, projection: Projection) -> TrainVs
         ref = row["splits"][reference]["accuracy"]
         row["gaps"] = {split: (ref - v["accuracy"]) if ref is not None and v["accuracy"] is not None else None
                        for split, v in row["splits"].items() if split != reference}
-    return TrainVsValResult(names, None, reference, table, overall, mixing, projection, collected.split)
+    return TrainVsValResult(names, None, reference, table, overall, mixing, projection, collected.split,
+                            collected.classes, collected.labels, collected.preds)

@@ -24,7 +24,8 @@ def _figure(epochs: list, series: dict, title: str) -> dict:
     if len(epochs) <= 30 and all(isinstance(e, int) for e in epochs):
         xaxis["dtick"] = 1  # whole epochs: no ticks at 1.5
     layout = {"title": {"text": title}, "xaxis": xaxis, "yaxis": {"title": {"text": title}},
-              "height": 340, "margin": {"l": 60, "r": 20, "t": 40, "b": 50}, "legend": {"orientation": "h"}}
+              "height": 340, "margin": {"l": 60, "r": 20, "t": 40, "b": 50}, "legend": {"orientation": "h"},
+              "showlegend": True}  # one series too: its name says which split it is
     return {"data": traces, "layout": layout}
 
 

@@ -13,6 +13,7 @@ from reportgen import __version__
 from reportgen.cli.archive import comment_command, index_command
 from reportgen.cli.options import DefaultToReport
 from reportgen.cli.report import demo_command, report_command
+from reportgen.runtime.third_party_warnings import hide_third_party_notices
 
 
 @click.group(cls=DefaultToReport, context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,6 +32,7 @@ for command in (report_command, demo_command, index_command, comment_command):
 
 
 def main(argv=None):
+    hide_third_party_notices()
     try:
         cli.main(args=argv, prog_name="reportgen", standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt):

@@ -28,6 +28,19 @@ class DefaultToReport(click.Group):
             args = ["report", *args]
         return super().parse_args(ctx, args)
 
+    def format_help(self, ctx, formatter):
+        """`reportgen --help` is where people look for how to run a report: after the commands, the report's
+        own usage and every option it takes."""
+        super().format_help(ctx, formatter)
+        report = self.commands["report"]
+        sub = click.Context(report, info_name=ctx.info_name, parent=None)
+        formatter.write_paragraph()
+        formatter.write_text("Run a report (the default command, `report` may be left out):")
+        formatter.write_usage(ctx.info_name, "MODEL DATA [OPTIONS]")
+        with formatter.indentation():
+            formatter.write_text(report.help.split("\n\n")[0] if report.help else "")
+        report.format_options(sub, formatter)
+
 
 def numbers(_ctx, _param, value):
     if value is None:

@@ -43,13 +43,15 @@ def report_command(model, data, output, json_path, no_json, **kwargs):
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default="reportgen-demo",
               show_default=True, help="Where the demo's images and model are written.")
 @click.option("--epochs", type=click.IntRange(1), default=12, show_default=True)
-def demo_command(output, json_path, no_json, workdir, epochs, **kwargs):
+@click.option("--retrain", is_flag=True, help="Train the demo model again even if --workdir holds one.")
+def demo_command(output, json_path, no_json, workdir, epochs, retrain, **kwargs):
     """Train a small CNN on scikit-learn's bundled handwritten digits (no download) and report on it."""
     from reportgen.demo import prepare_demo
 
     quiet = kwargs["quiet"]
     try:
-        model_path, data_dir = prepare_demo(workdir, epochs=epochs, seed=kwargs["seed"], quiet=quiet)
+        model_path, data_dir = prepare_demo(workdir, epochs=epochs, seed=kwargs["seed"], quiet=quiet,
+                                             retrain=retrain)
     except ReportgenError as exc:
         raise UserInputError(str(exc)) from exc
     if not quiet:
@@ -84,11 +86,27 @@ def _run_report(model, data, output, json_path, no_json, kwargs):
         failures = write_follow_ups(result, **follow)
     except ReportgenError as exc:
         raise UserInputError(str(exc)) from exc
-    summary = result.report
-    accuracy = "n/a" if summary["accuracy"] is None else f"{summary['accuracy']:.3f}"
-    click.echo(f"wrote {result.html_path} ({result.html_path.stat().st_size / 1e6:.1f} MB)"
-               + (f" and {result.json_path}" if result.json_path else "")
-               + f": {summary['n_samples']} samples, accuracy {accuracy}, "
-               f"{summary['n_skipped']} skipped")
+    click.echo(closing_lines(result))
     if failures:
         raise GateFailed("; ".join(str(f) for f in failures))
+
+
+TERMINAL_FINDINGS = 3
+
+
+def closing_lines(result) -> str:
+    """What was written, the evaluation split's accuracy (the others apart), and the top findings."""
+    report = result.report
+    fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
+    head = report["headline"]
+    others = ", ".join(f"{name} {fmt(s['accuracy'])}" for name, s in report["splits"].items() if name != head["split"])
+    lines = [f"wrote {result.html_path} ({result.html_path.stat().st_size / 1e6:.1f} MB)"
+             + (f" and {result.json_path}" if result.json_path else "")
+             + f": {report['n_samples']} samples, {head['split']} accuracy {fmt(head['accuracy'])}"
+             + (f" ({others})" if others else "") + f", {report['n_skipped']} skipped"]
+    if result.replaced:
+        lines.append(f"  (replaced the earlier report{'s' if len(result.replaced) > 1 else ''} at "
+                     f"{', '.join(map(str, result.replaced))})")
+    for finding in report.get("findings", [])[:TERMINAL_FINDINGS]:
+        lines.append(f"  {finding['severity']}: {finding['text']}")
+    return "\n".join(lines)

@@ -36,13 +36,14 @@ def mode_text(mode: Mode, names: Sequence[str]) -> str:
 
 
 def cluster_text(cluster: Cluster, names: Sequence[str]) -> str:
-    labels = ", ".join(names[c] for c in list(cluster.labels)[:3])
+    shown = [names[c] for c in list(cluster.labels)[:3]]
+    labels = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
     if cluster.kind == "one source":
         return (f"{cluster.size} samples from source {cluster.source} (labelled {labels}) sit together in the "
                 f"embedding: {cluster.region_share:.0%} of their neighbours share the source, against "
                 f"{cluster.expected_source_share:.0%} that their labels predict. Check for a shortcut.")
     top = names[next(iter(cluster.predicted))]
-    return (f"{cluster.size} samples labelled {labels} sit in a region where the model is wrong "
+    return (f"{cluster.size} samples (labelled {labels}) sit in a region where the model is wrong "
             f"{cluster.region_share:.0%} of the time whatever the label (their classes' error rates predict "
             f"{cluster.expected_error_rate:.0%}); most are called {top}.")
 

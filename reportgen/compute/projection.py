@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reportgen.compute.neighbours import ANALYSIS_NEIGHBOURS, Neighbours
-from reportgen.runtime.numba_cache import import_cached
+from reportgen.runtime.numba_cache import import_cached, mark_compiled
 
 METHODS = ("umap", "tsne", "pca")
 # UMAP itself runs 500 epochs up to 10,000 samples and 200 above. bench/bench_umap_epochs.py on a real model's
@@ -78,4 +78,6 @@ def _umap(data: np.ndarray, seed: int, neighbours: Neighbours | None, n_epochs: 
                                          neighbours.distances[:, :n_neighbors], None)
         reducer = umap.UMAP(n_neighbors=n_neighbors, random_state=seed, init="spectral" if n > 50 else "random",
                             n_epochs=n_epochs, **kwargs)
-        return reducer.fit_transform(data).astype(np.float32)
+        coords = reducer.fit_transform(data).astype(np.float32)
+    mark_compiled("umap")  # the kernels are in the cache now: later runs need not announce a compile
+    return coords

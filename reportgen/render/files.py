@@ -22,6 +22,26 @@ def check_writable(path: Path, option: str) -> None:
                              "path") from exc
 
 
+OURS = {".html": b'<meta name="generator" content="reportgen', ".json": b'"schema_version"'}
+
+
+def replaces_a_report(path: Path, option: str) -> bool:
+    """True when `path` holds an earlier reportgen report (it will be replaced, and the command says so); a
+    ReportgenError when it holds anything else, which a report must never silently overwrite."""
+    if not path.exists():
+        return False
+    marker = OURS.get(path.suffix.lower())
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        head = b""
+    if marker is not None and marker in head or not head:
+        return True
+    raise ReportgenError(f"{path}: exists and is not a reportgen report, so it is not overwritten; give {option} "
+                         "another path, or remove the file")
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file in the same folder and rename: never a half-written report."""
     path = Path(path)

@@ -27,7 +27,13 @@ def _environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = _format_number
     env.filters["pct"] = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"
+    env.filters["counted"] = counted
     return env
+
+
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """'1 class', '3 classes': `{{ n | counted("class", "classes") }}`."""
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
 
 
 def _format_number(value, digits: int = 3) -> str:
@@ -46,11 +52,13 @@ def plotly_js() -> str:
 PAGE_SCRIPTS = ("report.js", "tables.js", "confusion_heatmap.js", "analysis_views.js")
 
 
-def render_html(sections, *, title: str, samples: dict, meta: dict) -> str:
+def render_html(sections, *, title: str, samples: dict, meta: dict, digest: dict | None = None) -> str:
+    """digest: {"headline": render.digest.headline, "findings": digest_view's list}, shown first (None: no digest
+    block, as in unit tests)."""
     asset = lambda name: (template_dir() / name).read_text(encoding="utf-8")  # noqa: E731
     sections = [s for s in sections if s.shown]  # an optional section not asked for leaves the page and the nav
     return _environment().get_template("report.html").render(
-        title=title, sections=sections, samples=samples, meta=meta, csp=CONTENT_SECURITY_POLICY,
+        title=title, sections=sections, samples=samples, digest=digest, meta=meta, csp=CONTENT_SECURITY_POLICY,
         plotly_js=plotly_js(), scripts=[asset(name) for name in PAGE_SCRIPTS], report_css=asset("report.css"))
 
 

@@ -22,6 +22,9 @@ def index_entry(report: dict) -> dict:
     """The fields the archive index shows, taken from a finished report dict."""
     provenance = report.get("provenance", {})
     baseline = report.get("baseline") or {}
+    head = report.get("headline") or {"split": "all", "accuracy": report.get("accuracy")}
+    delta = (baseline.get("splits", {}).get(head["split"], {}).get("accuracy", {}).get("delta")
+             if baseline.get("splits") else baseline.get("accuracy_delta"))
     return {
         "created": provenance.get("created"),
         "title": report.get("title"),
@@ -29,9 +32,10 @@ def index_entry(report: dict) -> dict:
         "model_sha256": report.get("model", {}).get("sha256"),
         "data_fingerprint": provenance.get("data_fingerprint"),
         "n_samples": report.get("n_samples"),
-        "accuracy": report.get("accuracy"),
+        "split": head["split"],  # the evaluation split the accuracy is of (train stands apart)
+        "accuracy": head["accuracy"],
         "baseline_sha256": baseline.get("model", {}).get("sha256"),
-        "accuracy_delta": baseline.get("accuracy_delta"),
+        "accuracy_delta": delta,
     }
 
 

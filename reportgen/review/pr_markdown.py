@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-TOP_CONFUSIONS = 3
+TOP_FINDINGS = 5
 
 
 def _cell(text) -> str:
@@ -20,32 +20,41 @@ def _delta(value) -> str:
     return "n/a" if value is None else f"{100 * value:+.1f} pp"
 
 
+def _headline(report: dict) -> tuple[str, float | None, dict]:
+    """The evaluation split's name and accuracy (report.json's headline), and the other splits' accuracies."""
+    head = report.get("headline") or {"split": "all", "accuracy": report.get("accuracy")}
+    others = {name: s.get("accuracy") for name, s in report.get("splits", {}).items() if name != head["split"]}
+    return head["split"], head["accuracy"], others
+
+
 def pr_summary(report: dict, *, report_location: str | None = None,
                gate_failures: list | None = None) -> str:
     """Markdown from the report dict that build_report returned (nothing is recomputed)."""
     model = report.get("model", {})
     lines = [f"### {_cell(report.get('title') or 'reportgen report')}", ""]
     baseline = report.get("baseline")
-    lines += ["| model | sha256 | accuracy |", "|---|---|---|"]
+    split, accuracy, others = _headline(report)
+    lines += [f"| model | sha256 | {_cell(split)} accuracy |", "|---|---|---|"]
     if baseline:
         old = baseline.get("model", {})
+        old_split = baseline.get("splits", {}).get(split, {}).get("accuracy", {})
         lines.append(f"| baseline `{_cell(Path(old.get('path', '?')).name)}` | `{str(old.get('sha256', ''))[:12]}` "
-                     f"| {_pct(baseline.get('accuracy'))} |")
-    accuracy = _pct(report.get("accuracy"))
+                     f"| {_pct(old_split.get('baseline'))} |")
+    shown = _pct(accuracy)
     if baseline:
-        accuracy += f" ({_delta(baseline.get('accuracy_delta'))})"
+        shown += f" ({_delta(baseline.get('splits', {}).get(split, {}).get('accuracy', {}).get('delta'))})"
     lines += [f"| {'this model ' if baseline else ''}`{_cell(Path(model.get('path', '?')).name)}` "
-              f"| `{str(model.get('sha256', ''))[:12]}` | **{accuracy}** |", ""]
+              f"| `{str(model.get('sha256', ''))[:12]}` | **{shown}** |", ""]
+    if others:
+        lines.append("Other splits: " + ", ".join(f"{_cell(n)} {_pct(a)}" for n, a in others.items()) + ".")
     lines.append(f"{report.get('n_samples', 0)} samples analysed, {report.get('n_skipped', 0)} skipped.")
     if baseline:
         lines.append(f"Flipped samples: **{baseline.get('n_fixed', 0)} fixed** (wrong → right), "
                      f"**{baseline.get('n_broken', 0)} broken** (right → wrong).")
-    pairs = [p for p in report.get("confusable_classes", {}).get("pairs", []) if p.get("confusions")]
-    pairs = sorted(pairs, key=lambda p: -p["confusions"])[:TOP_CONFUSIONS]
-    if pairs:
-        lines.append("Top confusions: " + ", ".join(
-            f"`{_cell(p['a'])}` ↔ `{_cell(p['b'])}` ({p['confusions']})" for p in pairs) + ".")
-    lines.append(f"Suspected mislabels: {len(report.get('suspected_mislabels', []))}.")
+    findings = report.get("findings", [])[:TOP_FINDINGS]
+    if findings:
+        lines += ["", "**What to look at first**", ""]
+        lines += [f"{n}. **{f['severity']}**: {_cell(f['text'])}" for n, f in enumerate(findings, 1)]
     if gate_failures:
         lines.append("")
         lines.append("**Quality gate failed:** " + "; ".join(f"`{_cell(f)}`" for f in gate_failures))
