@@ -22,9 +22,13 @@ class ReportOptions:
     arch: str | None = None  # for a state_dict: torchvision name or package.module:factory
     trust_model: bool = False  # allow a whole pickled model (runs code from the file)
     classes: tuple[str, ...] | None = None  # class names in the model's output order
-    image_size: int | tuple[int, int] | None = None
+    image_size: int | tuple[int, int] | None = None  # a side, or (height, width)
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
+    normalize: str | None = None  # "imagenet" (or "none"): mean/std by name
+    channels: int | None = None  # 1 or 3: for a model whose first layer doesn't say (a flattening MLP)
+    transform: object = None  # a torchvision transform reproducing the evaluation transform (path data)
+    reference: object = None  # labelled data the unlabelled images are placed against (a path or a dataset)
     device: str = "auto"  # auto | cpu | cuda[:N]
     batch_size: int | None = None  # None = auto (collect.batch_size)
     amp: bool = False
@@ -46,7 +50,7 @@ class ReportOptions:
     class_groups: str | Path | None = None  # CSV class,group
 
     def __post_init__(self) -> None:
-        for name in ("classes", "mean", "std", "command"):  # lists in, tuples kept: the object stays hashable
+        for name in ("classes", "mean", "std", "command", "image_size"):  # lists in, tuples kept
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
@@ -61,6 +65,12 @@ class ReportOptions:
             raise OptionError(f"neighbours={self.neighbours}: at most 50 are kept per sample")
         if not isinstance(self.seed, int):
             raise OptionError(f"seed={self.seed!r}: give a whole number")
+        if self.channels not in (None, 1, 3):
+            raise OptionError(f"channels={self.channels!r}: 1 (grey) or 3 (colour)")
+        size = self.image_size
+        if size is not None and not (isinstance(size, int) and size > 0 or isinstance(size, tuple) and len(size) == 2
+                                     and all(isinstance(v, int) and v > 0 for v in size)):
+            raise OptionError(f"image_size={size!r}: a side in pixels, or (height, width)")
 
     @classmethod
     def names(cls) -> list[str]:

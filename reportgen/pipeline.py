@@ -11,21 +11,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reportgen import __version__
-from reportgen.analyses import REGISTRY
+from reportgen.analyses import REGISTRY, UNLABELLED_REGISTRY
 from reportgen.analyses.findings import rank_findings
-from reportgen.analyses.notes import read_notes
 from reportgen.analyses.runner import run_all
 from reportgen.collect.batch_size import choose_batch_size
-from reportgen.collect.batched_pass import collect_outputs, first_image_size
+from reportgen.collect.batched_pass import collect_outputs
 from reportgen.collect.dataset import input_loader
 from reportgen.collect.distributed import launched_world, rank_device
 from reportgen.compute.neighbours import ANALYSIS_NEIGHBOURS, shared_neighbours
 from reportgen.data.class_groups import load_class_groups
-from reportgen.data.discover import discover
 from reportgen.explain.model_access import ModelAccess
+from reportgen.given import open_given, report_device
 from reportgen.model.formats import adapter_for
-from reportgen.model.input_spec import infer_input_spec
-from reportgen.model.load import load_model
 from reportgen.options import ReportOptions, resolve_options
 from reportgen.render.digest import digest_view, headline
 from reportgen.render.files import check_writable, replaces_a_report, write_atomic
@@ -35,7 +32,6 @@ from reportgen.render.sample_payload import sample_payload
 from reportgen.review.archive_index import index_entry
 from reportgen.review.baseline_comparison import run_baseline
 from reportgen.review.exports import write_projector
-from reportgen.review.training_history import read_history
 from reportgen.runtime.device import resolve_device
 from reportgen.runtime.fits import projection_fits
 from reportgen.runtime.numba_cache import compiled_before
@@ -72,8 +68,9 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
                  options: ReportOptions | None = None, **changes) -> ReportResult | None:
     """Analyse MODEL on DATA; write the HTML report to `output` and its JSON twin to `json_path`.
 
-    Options come from `options` and keyword `changes` (ReportOptions' fields). Under torchrun, ranks other than
-    0 return None once their share of the pass is gathered."""
+    MODEL: a saved file or a torch.nn.Module; DATA: a path or data in memory (data/open.py). Options come from
+    `options` and keyword `changes` (ReportOptions' fields). Under torchrun, ranks other than 0 return None
+    once their share of the pass is gathered."""
     opts = resolve_options(options, changes)
     output, json_out = Path(output), Path(json_path) if json_path else None
     check_writable(output, "-o")  # fail before the long run, not after it
@@ -81,39 +78,28 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
     if json_out is not None:
         check_writable(json_out, "--json")
     clock = Clock()
-    notes = read_notes(opts.notes) if opts.notes else None
-    history = read_history(opts.history) if opts.history else None
     world = launched_world()
-    device = rank_device(resolve_device(opts.device))
+    device = rank_device(report_device(model, resolve_device(opts.device), opts.device))
     quiet = opts.quiet or (world is not None and not world.is_main)  # one set of progress bars, rank 0's
-    loaded = load_model(model, arch=opts.arch, trust_model=opts.trust_model, device=device)
-    old = load_model(opts.baseline, arch=opts.arch, trust_model=opts.trust_model, device=device) \
-        if opts.baseline else None
-    source = discover(data, classes=opts.classes)
-    groups = load_class_groups(opts.class_groups, source.classes) if opts.class_groups else None
-    spec = infer_input_spec(loaded.module, image_size=opts.image_size, mean=opts.mean, std=opts.std)
-    if spec.size is None:
-        spec.size = first_image_size(source, spec.channels)
-        spec.source += "; size of the first image"
-    if opts.projection == "umap" and not compiled_before("umap"):
-        say("compiling UMAP's kernels once for this machine (~30 s on 2 cores); later runs, in this or any clone "
-            "with the same versions, reuse them", quiet=quiet)
-    with ExitStack() as hooks:  # every adapter takes its hooks out again, however the run ends
-        adapter = hooks.enter_context(adapter_for(loaded.module, opts.layer))
-        old_adapter = hooks.enter_context(adapter_for(old.module, opts.layer)) if old else None
+    with ExitStack() as stack:  # a module in memory is handed back, and every hook taken out, however it ends
+        given = open_given(model, data, opts, device, stack)
+        source, spec = given.source, given.spec
+        if opts.projection == "umap" and not compiled_before("umap"):
+            say("compiling UMAP's kernels once for this machine (~30 s on 2 cores); later runs, in this or any "
+                "clone with the same versions, reuse them", quiet=quiet)
+        adapter = stack.enter_context(adapter_for(given.model.module, opts.layer))
+        old_adapter = stack.enter_context(adapter_for(given.baseline.module, opts.layer)) if given.baseline else None
         clock.lap("load")
         batch_size = opts.batch_size or choose_batch_size(adapter, spec, device, num_samples=len(source.samples),
                                                           workers=opts.workers or 4, amp=opts.amp)
-        warm = WarmImports(with_umap=opts.projection == "umap")
-        try:
-            collected = collect_outputs(adapter, source, spec, device=device, batch_size=batch_size,
-                                        workers=opts.workers, quiet=quiet, world=world, amp=opts.amp,
-                                        after_fork=warm.start if world is None or world.is_main else None)
-        finally:
-            warm.done()
+        collected = run_pass(adapter, source, spec, device, batch_size, opts, world, quiet)
         clock.lap("decode + forward")
         if world is not None and not world.is_main:
             return None  # rank 0 has every row now and writes the one report
+        groups = given.groups or (load_class_groups(opts.class_groups, collected.classes) if opts.class_groups
+                                  else None)
+        reference = run_pass(adapter, given.reference, spec, device, batch_size, opts, None, quiet) \
+            if given.reference is not None else None
         if opts.export_projector:
             write_projector(collected, Path(opts.export_projector))
         neighbours = shared_neighbours(collected.embeddings, max(opts.neighbours, ANALYSIS_NEIGHBOURS), device=device,
@@ -121,8 +107,8 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
         clock.lap("neighbours")
         with projection_fits(collected, neighbours, method=opts.projection, seed=opts.seed, device=device) as fits:
             baseline = None
-            if old is not None:
-                baseline = run_baseline(old, old_adapter, source, spec, collected, device=device,
+            if given.baseline is not None:
+                baseline = run_baseline(given.baseline, old_adapter, source, spec, collected, device=device,
                                         batch_size=batch_size, opts=opts, quiet=quiet)
                 clock.lap("baseline")
             inputs = {
@@ -134,12 +120,13 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
                 "provenance": provenance(source, seed=opts.seed, device=str(device), command=opts.command)
                 # all three change the numbers' last digits
                 | {"batch_size": batch_size, "amp": opts.amp, "forward_threads": collected.forward_threads},
-                "timings": clock.timings, "model_info": loaded.info(spec),
-                "notes": notes, "history": history, "baseline": baseline, "class_groups": groups,
+                "timings": clock.timings, "model_info": given.model.info(spec), "notes": given.notes,
+                "history": given.history, "baseline": baseline, "class_groups": groups, "reference": reference,
             }
-            outcome = run_all(collected, inputs, modules=REGISTRY, quiet=quiet)
+            modules = REGISTRY if collected.labelled else UNLABELLED_REGISTRY
+            outcome = run_all(collected, inputs, modules=modules, quiet=quiet)
         clock.lap("projections + analyses")
-    title = opts.title or f"reportgen: {loaded.path.name} on {source.root.name or source.root}"
+    title = opts.title or f"reportgen: {given.model.name} on {source.name}"
     findings = rank_findings(outcome.sections)
     report = report_json(outcome.sections, base={
         "schema_version": SCHEMA_VERSION, "title": title, "report_html": output.name,
@@ -157,6 +144,17 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
     if json_out is not None:
         write_atomic(json_out, dumps_json(report))
     return ReportResult(output, json_out, report, clock.timings, replaced)
+
+
+def run_pass(adapter, source, spec, device, batch_size: int, opts: ReportOptions, world, quiet: bool):
+    """The one batched pass over `source`, with the analysis libraries imported on a thread meanwhile."""
+    warm = WarmImports(with_umap=opts.projection == "umap")
+    try:
+        return collect_outputs(adapter, source, spec, device=device, batch_size=batch_size, workers=opts.workers,
+                               quiet=quiet, world=world, amp=opts.amp,
+                               after_fork=warm.start if world is None or world.is_main else None)
+    finally:
+        warm.done()
 
 
 def analyse_collected(collected, *, projection: str = "pca", seed: int = 0, quiet: bool = True, **inputs):

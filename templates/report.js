@@ -22,7 +22,13 @@
   const NO_PREVIEW = "data:image/svg+xml;utf8," + encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48"><rect width="48" height="48" fill="#ddd"/><text x="24" y="27" font-size="7" text-anchor="middle" fill="#666">no preview</text></svg>');
   const thumbSrc = (i) => (S.thumb[i] ? `data:${S.thumb_mime};base64,${S.thumb[i]}` : NO_PREVIEW);
   const fmt = (v, d = 3) => (v === null || v === undefined || v < 0) ? "n/a" : v.toFixed(d);
-  const cls = (k) => S.classes[k];
+  const cls = (k) => (k < 0 ? "(no label)" : S.classes[k]);
+  // Unlabelled data (a predictions-only report): no label, no loss, no right or wrong; a sample's class is its
+  // prediction wherever a labelled report would use its label.
+  const LABELLED = !S || S.labelled !== false;
+  const own = (i) => (LABELLED ? S.label[i] : S.pred[i]);
+  const wrong = (i) => LABELLED && S.label[i] !== S.pred[i];
+  const pairCaption = (i) => (LABELLED ? `${cls(S.label[i])} → ${cls(S.pred[i])}` : `→ ${cls(S.pred[i])}`);
   // Plotly reads a few HTML-like tags in names, texts and hover labels; entities keep user data as text.
   const escapeText = (v) => typeof v === "string"
     ? v.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") : v;
@@ -50,8 +56,8 @@
   function showCard(i, x, y) {
     card.querySelector("img").src = thumbSrc(i);
     const text = card.querySelector(".hover-text");
-    text.replaceChildren(...[S.path[i], `label: ${cls(S.label[i])}`, `prediction: ${cls(S.pred[i])}`,
-      `confidence: ${fmt(S.confidence[i])}`, `loss: ${fmt(S.loss[i])}`, `split: ${S.splits[S.split[i]]}`]
+    text.replaceChildren(...[S.path[i], ...(LABELLED ? [`label: ${cls(S.label[i])}`] : []), `prediction: ${cls(S.pred[i])}`,
+      `confidence: ${fmt(S.confidence[i])}`, ...(LABELLED ? [`loss: ${fmt(S.loss[i])}`] : []), `split: ${S.splits[S.split[i]]}`]
       .map((line, n) => el("div", { text: line, class: n === 0 ? "hover-path" : "" })));
     card.hidden = false;
     const pad = 16;
@@ -62,9 +68,9 @@
 
   // --- thumbnails: one builder for every gallery the script draws ---
   function thumbFigure(i, caption) {
-    const fig = el("figure", { class: `thumb${S.label[i] !== S.pred[i] ? " wrong" : ""}`, dataset: { index: i } }, [
+    const fig = el("figure", { class: `thumb${wrong(i) ? " wrong" : ""}`, dataset: { index: i } }, [
       el("img", { src: thumbSrc(i), alt: S.path[i], title: S.path[i], loading: "lazy", decoding: "async" }),
-      el("figcaption", { text: caption || `${cls(S.label[i])} → ${cls(S.pred[i])}` }),
+      el("figcaption", { text: caption || pairCaption(i) }),
     ]);
     return fig;
   }
@@ -120,7 +126,7 @@
       seen.add(k);
       rows.push({ name: cls(k), value, cls: role });
     };
-    add(S.label[i], PANEL.label_centroid[i], "is-label");
+    if (LABELLED) add(S.label[i], PANEL.label_centroid[i], "is-label");
     add(S.pred[i], PANEL.pred_centroid[i], "is-pred");
     PANEL.near_class[i].forEach((k, n) => add(k, PANEL.near_distance[i][n], ""));
     return rows.sort((a, b) => a.value - b.value);
@@ -128,16 +134,16 @@
 
   function showSample(i) {
     if (!PANEL) return;
-    const facts = [["path", S.path[i]], ["split", S.splits[S.split[i]]], ["label", cls(S.label[i])],
-      ["prediction", cls(S.pred[i])], ["confidence", fmt(S.confidence[i])], ["loss", fmt(S.loss[i])]];
+    const facts = [["path", S.path[i]], ["split", S.splits[S.split[i]]], ...(LABELLED ? [["label", cls(S.label[i])]] : []),
+      ["prediction", cls(S.pred[i])], ["confidence", fmt(S.confidence[i])], ...(LABELLED ? [["loss", fmt(S.loss[i])]] : [])];
     document.getElementById("panel-image").src = thumbSrc(i);
     document.getElementById("panel-image").alt = S.path[i];
     document.getElementById("panel-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v, dataset: { fact: k } })]));
-    const role = (k) => (k === S.label[i] ? "is-label" : k === S.pred[i] ? "is-pred" : "");
+    const role = (k) => (LABELLED && k === S.label[i] ? "is-label" : k === S.pred[i] ? "is-pred" : "");
     bars(document.getElementById("panel-probs"), PANEL.top_class[i].map((k, n) => ({ name: cls(k), value: PANEL.top_prob[i][n], cls: role(k) })));
     bars(document.getElementById("panel-centroids"), centroidRows(i));
     document.getElementById("panel-neighbours").replaceChildren(...PANEL.neighbours[i].map((j, n) =>
-      thumbFigure(j, `${cls(S.label[j])} → ${cls(S.pred[j])} · d ${fmt(PANEL.neighbour_distance[i][n], 2)}`)));
+      thumbFigure(j, `${pairCaption(j)} · d ${fmt(PANEL.neighbour_distance[i][n], 2)}`)));
     const extra = document.getElementById("panel-extra");
     extra.replaceChildren();
     // The saliency section already holds this sample's maps (if it was chosen): show a copy, not a second set.
@@ -171,7 +177,7 @@
     };
     const summary = document.getElementById("selection-summary");
     summary.replaceChildren(el("p", { text: `${rows.length} samples` + (rows.length > GALLERY_CAP ? `; showing the first ${GALLERY_CAP}, the CSV has all` : ""), dataset: { count: rows.length } }),
-      chips("by label", S.label), chips("by prediction", S.pred));
+      ...(LABELLED ? [chips("by label", S.label)] : []), chips("by prediction", S.pred));
     document.getElementById("selection-gallery").replaceChildren(...rows.slice(0, GALLERY_CAP).map((i) => thumbFigure(i)));
     openDrawer("selection", title);
     highlight(rows);
@@ -228,12 +234,20 @@
   // --- which samples a class, a group or a legend entry covers ---
   const groupOf = (k) => (S.groups ? S.groups.of_class[k] : null);
   function colourModes() {
+    if (!LABELLED) {
+      const modes = {
+        pred: { name: "prediction", key: (i) => S.pred[i], names: S.classes, colour: colourOf },
+        confidence: { name: "confidence", numeric: (i) => S.confidence[i], title: "confidence" },
+      };
+      if (S.groups) modes.group = { name: "class group", key: (i) => groupOf(S.pred[i]), names: S.groups.names, colour: colourOf };
+      return modes;
+    }
     const modes = {
       label: { name: "true label", key: (i) => S.label[i], names: S.classes, colour: colourOf },
       pred: { name: "prediction", key: (i) => S.pred[i], names: S.classes, colour: colourOf },
       correct: { name: "correct / wrong", key: (i) => (S.label[i] === S.pred[i] ? 0 : 1), names: ["correct", "wrong"],
         colour: (k) => (k === 0 ? "#2ca02c" : "#d62728") },
-      loss: { name: "loss", numeric: (i) => Math.max(0, S.loss[i]) },
+      loss: { name: "loss", numeric: (i) => Math.max(0, S.loss[i]), title: "loss" },
     };
     if (S.groups) {
       modes.group = { name: "class group", key: (i) => groupOf(S.label[i]), names: S.groups.names, colour: colourOf };
@@ -247,13 +261,15 @@
   let pickClass = () => {};
   if (P && plot && S) {
     const maxLoss = maxOf(S.loss, 1e-9);
-    const sizes = S.loss.map((v) => v < 0 ? 14 : 4 + 12 * Math.sqrt(v / maxLoss));
+    // Dot size: the loss; without labels, how unsure the model is (1 - confidence).
+    const sizes = LABELLED ? S.loss.map((v) => v < 0 ? 14 : 4 + 12 * Math.sqrt(v / maxLoss))
+      : S.confidence.map((c) => 4 + 12 * Math.sqrt(Math.max(0, 1 - c)));
     const modes = colourModes();
     const splitSelect = document.getElementById("projection-split");
     S.splits.forEach((name, k) => splitSelect.appendChild(el("option", { value: String(k), text: name })));
     const colourSelect = document.getElementById("projection-colour");
     colourSelect.replaceChildren(...Object.entries(modes).map(([value, m]) => el("option", { value, text: m.name })));
-    colourSelect.value = S.default_colour in modes ? S.default_colour : "label";
+    colourSelect.value = S.default_colour in modes ? S.default_colour : Object.keys(modes)[0];
     const legend = document.getElementById("projection-legend");
     const picker = document.getElementById("class-picker");
     const pickedBox = document.getElementById("class-picked");
@@ -263,7 +279,7 @@
 
     function drawLegend(mode) {
       if (!legend) return;
-      if (!mode.names) { legend.replaceChildren(el("span", { class: "muted", text: "colour: loss (dark low, yellow high)" })); return; }
+      if (!mode.names) { legend.replaceChildren(el("span", { class: "muted", text: `colour: ${mode.title} (dark low, yellow high)` })); return; }
       if (mode.names.length > LEGEND_MAX) {
         legend.replaceChildren(el("span", { class: "muted", text: `${mode.names.length} colours are too many to tell apart: type a class name above to make its samples stand out.` }));
         return;
@@ -290,7 +306,7 @@
       const marker = { size: rows.map((i) => sizes[i]), opacity: dim ? 0.35 : 0.75, line: { width: 0 } };
       if (mode.numeric) {
         Object.assign(marker, { color: rows.map(mode.numeric), colorscale: "Viridis", showscale: !dim,
-          colorbar: { title: { text: "loss" } } });
+          colorbar: { title: { text: mode.title } } });
         if (dim) marker.color = DIMMED;
       } else {
         marker.color = dim ? DIMMED : rows.map((i) => mode.colour(mode.key(i)));
@@ -298,10 +314,10 @@
       const traces = [{ type: "scattergl", mode: "markers", name: "samples", customdata: rows, hoverinfo: "none",
         x: rows.map((i) => P.x[i]), y: rows.map((i) => P.y[i]), marker, showlegend: false }];
       if (dim) {
-        const top = rows.filter((i) => picked.has(S.label[i]));
+        const top = rows.filter((i) => picked.has(own(i)));
         traces.push({ type: "scattergl", mode: "markers", name: "picked", customdata: top, hoverinfo: "none", showlegend: false,
           x: top.map((i) => P.x[i]), y: top.map((i) => P.y[i]),
-          marker: { size: top.map((i) => Math.max(8, sizes[i])), opacity: 0.95, color: top.map((i) => colourOf(S.label[i])),
+          marker: { size: top.map((i) => Math.max(8, sizes[i])), opacity: 0.95, color: top.map((i) => colourOf(own(i))),
             line: { width: 1, color: "#111" } } });
       }
       traces.push({ type: "scattergl", mode: "markers", name: "highlighted", showlegend: false, hoverinfo: "none",

@@ -22,6 +22,9 @@
     if (action.kind === "class") {
       const c = v(action.class);
       R.showSelection(`${splitName}: class ${name(c)}`, R.samplesWhere(action.split, (l) => l === c));
+    } else if (action.kind === "pred") {
+      const c = v(action.class);
+      R.showSelection(`${splitName}: predicted ${name(c)}`, R.samplesWhere(action.split, (l, p) => p === c));
     } else if (action.kind === "cell") {
       R.showCell(action.split, v(action.true), v(action.pred));
     } else if (action.kind === "pair") {

@@ -145,9 +145,16 @@ def test_manifest_with_missing_files_and_unknown_labels_lists_them(model_files, 
 
 
 def test_manifest_missing_column(model_files, tmp_path):
+    write_manifest(tmp_path / "m.csv", [("a.png", "dot")], header=("file", "label"))
+    assert_one_clear_line(invoke(model_files["pt2"], tmp_path / "m.csv", "-o", tmp_path / "r.html"),
+                          "m.csv", "needs a path column")
+
+
+def test_unlabelled_manifest_whose_files_are_gone(model_files, tmp_path):
+    # no label column: an unlabelled manifest (a predictions-only report), but it must still name real images
     write_manifest(tmp_path / "m.csv", [("a.png",)], header=("path",))
     assert_one_clear_line(invoke(model_files["pt2"], tmp_path / "m.csv", "-o", tmp_path / "r.html"),
-                          "m.csv", "columns path,label", "missing label")
+                          "m.csv", "none of its 1 rows names an existing image")
 
 
 @pytest.fixture()

@@ -16,8 +16,10 @@ from reportgen.analyses import (
                                 loss_vs_distance,
                                 mislabels,
                                 notes,
+                                predictions,
                                 projection_view,
                                 raw_vs_model,
+                                reference,
                                 saliency_maps,
                                 sample_explorer,
                                 skipped_files,
@@ -30,3 +32,8 @@ from reportgen.analyses import (
 REGISTRY = [summary, notes, baseline, training_curves, projection_view, sample_explorer, confusion, class_groups,
             hardest, mislabels, confusable_classes, loss_vs_distance, subpopulations, raw_vs_model, train_vs_val,
             saliency_maps, insides, skipped_files]
+
+# Images without labels: what needs no label (where the model puts them, how sure it is, how they compare with
+# labelled data given as --reference).
+UNLABELLED_REGISTRY = [summary, notes, projection_view, sample_explorer, predictions, reference, insides,
+                       skipped_files]

@@ -62,8 +62,10 @@ def run(collected, *, neighbours: Neighbours, projection: Projection, neighbour_
     shown = neighbours.indices[:, 1:k + 1]
     shown_distance = neighbours.distances[:, 1:k + 1]
     embeddings = collected.embeddings
-    centroids = class_means(embeddings, collected.labels, len(collected.classes))
-    near = nearest_class_means(embeddings, centroids, {"label": collected.labels, "prediction": collected.preds},
+    # Without labels the classes' centres are those of what the model predicts (the only grouping there is).
+    own = collected.labels if collected.labelled else collected.preds
+    centroids = class_means(embeddings, own, len(collected.classes))
+    near = nearest_class_means(embeddings, centroids, {"label": own, "prediction": collected.preds},
                                count=NEAREST_CENTROIDS)
     top, top_p = top_classes(collected.probs)
     coords = projection.coords
@@ -85,7 +87,7 @@ def run(collected, *, neighbours: Neighbours, projection: Projection, neighbour_
     columns = {
         "path": collected.paths,
         "split": [collected.split_names[s] for s in collected.split.tolist()],
-        "label": [names[c] for c in collected.labels.tolist()],
+        "label": [names[c] if c >= 0 else None for c in collected.labels.tolist()],
         "prediction": [names[c] for c in collected.preds.tolist()],
         "confidence": np.round(collected.confidence.astype(np.float64), 5).tolist(),
         "loss": [v if np.isfinite(v) else None for v in loss.tolist()],
@@ -94,7 +96,7 @@ def run(collected, *, neighbours: Neighbours, projection: Projection, neighbour_
         "neighbours": panel["neighbours"],
         "top_classes": [[names[c] for c in row] for row in panel["top_class"]],
         "top_probs": panel["top_prob"],
-        "centroid_distance_label": panel["label_centroid"],
+        "centroid_distance_label": panel["label_centroid"] if collected.labelled else [None] * collected.n,
         "centroid_distance_prediction": panel["pred_centroid"],
         "nearest_centroids": [[names[c] for c in row] for row in panel["near_class"]],
         "nearest_centroid_distances": panel["near_distance"],

@@ -13,12 +13,19 @@ TITLE = "Summary"
 TEMPLATE = "_summary.html"
 
 
+UNLABELLED_ROW = "(unlabelled)"
+
+
 def file_counts(collected) -> dict:
     """{split: {class: {found, analysed, skipped}}}: found = analysed + skipped, for every split and class."""
     counts = {s: {c: {"found": 0, "analysed": 0, "skipped": 0} for c in collected.classes}
               for s in collected.split_names}
-    for s, c in zip(collected.split, collected.labels):
-        counts[collected.split_names[s]][collected.classes[c]]["analysed"] += 1
+    if not collected.labelled:  # no class to count by: one row per split
+        counts = {s: {UNLABELLED_ROW: {"found": 0, "analysed": int((collected.split == i).sum()), "skipped": 0}}
+                  for i, s in enumerate(collected.split_names)}
+    else:
+        for s, c in zip(collected.split, collected.labels):
+            counts[collected.split_names[s]][collected.classes[c]]["analysed"] += 1
     for k in collected.skipped:
         split = counts.setdefault(k.split or "(no split)", {})
         split.setdefault(k.label or "(no class)", {"found": 0, "analysed": 0, "skipped": 0})["skipped"] += 1
@@ -32,7 +39,7 @@ def file_counts(collected) -> dict:
 class SummaryResult(Result):
     n_samples: int
     n_skipped: int
-    accuracy: float
+    accuracy: float | None  # None: no labels (a predictions-only report)
     mean_loss: float | None
     classes: list[str]
     splits: list[dict]  # {name, n_samples, n_skipped, n_files, accuracy, mean_loss, n_nonfinite_logits}
@@ -42,6 +49,7 @@ class SummaryResult(Result):
     timings: dict
     file_counts: dict
     empty_classes: list[dict]
+    labelled: bool = True
 
     @property
     def n_files(self) -> int:
@@ -84,7 +92,9 @@ class SummaryResult(Result):
         head = self.headline_split
         return {
             "headline": {"split": head["name"], "accuracy": head["accuracy"], "mean_loss": head["mean_loss"],
-                         "n_samples": head["n_samples"]},
+                         "n_samples": head["n_samples"], "labelled": self.labelled,
+                         "mean_confidence": head["mean_confidence"]},
+            "labelled": self.labelled,
             "n_samples": self.n_samples, "n_files": self.n_files, "accuracy": self.accuracy,
             "mean_loss": self.mean_loss, "classes": self.classes, "embedding": self.embedding, "model": self.model,
             "provenance": self.provenance,
@@ -105,13 +115,15 @@ def run(collected, *, provenance: dict, timings: dict, model_info: dict) -> Summ
             "n_samples": n,
             "n_skipped": skipped,
             "n_files": n + skipped,
-            "accuracy": float(collected.correct[mask].mean()) if n else None,
-            "mean_loss": finite_mean(collected.loss[mask]),
+            "accuracy": float(collected.correct[mask].mean()) if n and collected.labelled else None,
+            "mean_loss": finite_mean(collected.loss[mask]) if collected.labelled else None,
+            "mean_confidence": float(collected.confidence[mask].mean()) if n else None,
             "n_nonfinite_logits": int(collected.nonfinite[mask].sum()) if collected.nonfinite is not None else 0,
         })
     return SummaryResult(
-        n_samples=collected.n, n_skipped=len(collected.skipped), accuracy=float(collected.correct.mean()),
-        mean_loss=finite_mean(collected.loss), classes=collected.classes, splits=splits, model=model_info,
+        n_samples=collected.n, n_skipped=len(collected.skipped),
+        accuracy=float(collected.correct.mean()) if collected.labelled else None,
+        mean_loss=finite_mean(collected.loss) if collected.labelled else None, labelled=collected.labelled, classes=collected.classes, splits=splits, model=model_info,
         embedding={"layer": collected.embedding_layer, "dim": int(collected.embeddings.shape[1]),
                    "note": collected.embedding_note},
         provenance=provenance, timings=timings, file_counts=file_counts(collected),

@@ -63,6 +63,19 @@ def positive_batch(_ctx, _param, value):
     return size
 
 
+def image_size(_ctx, _param, value):
+    """`224` (square) or `224,320` (height,width)."""
+    if value is None:
+        return None
+    try:
+        sides = tuple(int(v) for v in value.replace("x", ",").split(","))
+    except ValueError:
+        sides = ()
+    if len(sides) not in (1, 2) or min(sides) < 1:
+        raise click.BadParameter(f"{value!r}: give a side in pixels (224) or height,width (224,320)")
+    return sides[0] if len(sides) == 1 else sides
+
+
 def names(_ctx, _param, value):
     return [v.strip() for v in value.split(",")] if value else None
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reportgen.cli.options import UserInputError, names, numbers, report_options
+from reportgen.cli.options import UserInputError, image_size, names, numbers, report_options
 from reportgen.errors import ReportgenError
 from reportgen.review.quality_gate import GATE_FAILED_EXIT_CODE
 
@@ -20,9 +20,19 @@ from reportgen.review.quality_gate import GATE_FAILED_EXIT_CODE
 @click.option("--trust-model", is_flag=True,
               help="Allow loading a whole pickled model; this can run code from the file, so only for files you trust.")
 @click.option("--classes", callback=names, help="Class names in the model's output order: a,b,c.")
-@click.option("--image-size", type=click.IntRange(1), help="Resize images to this square size.")
+@click.option("--image-size", callback=image_size,
+              help="Input size: 224 (square) or 224,320 (height,width). Default: the model's own (timm, "
+                   "torchvision weights) or the first image's size.")
+@click.option("--normalize", type=click.Choice(["imagenet", "none"]),
+              help="Named mean/std: imagenet = 0.485,0.456,0.406 / 0.229,0.224,0.225. Default: the model's own "
+                   "convention when it carries one (timm, torchvision weights), else none.")
 @click.option("--mean", callback=numbers, help="Per-channel mean to subtract, e.g. 0.485,0.456,0.406 (default 0).")
 @click.option("--std", callback=numbers, help="Per-channel std to divide by, e.g. 0.229,0.224,0.225 (default 1).")
+@click.option("--channels", type=click.Choice(["1", "3"]), callback=lambda _c, _p, v: int(v) if v else None,
+              help="Grey (1) or colour (3) input, for a model whose first layer doesn't say (an MLP).")
+@click.option("--reference", type=click.Path(path_type=Path),
+              help="Labelled data to place unlabelled DATA against (same forms as DATA): which images look unlike "
+                   "anything the model was shown.")
 @click.option("--layer", help="Module whose output is the embedding (default: input of the last Linear layer).")
 @click.option("--cam-layer", help="Layer Grad-CAM reads (default: the last convolution), e.g. layer4.")
 @click.option("--title", help="Report title.")
@@ -31,9 +41,11 @@ from reportgen.review.quality_gate import GATE_FAILED_EXIT_CODE
 def report_command(model, data, output, json_path, no_json, **kwargs):
     """Analyse MODEL on the images in DATA and write the report.
 
-    MODEL is a torch.export program (.pt2), a TorchScript file, a state_dict (with --arch) or, with
-    --trust-model, a pickled module. DATA is an image folder (DATA/<class>/*.png), a folder with train/ and
-    val/ (or test/) image folders, or a CSV manifest with path,label columns.
+    MODEL is a torch.export program (.pt2), a TorchScript file, a state_dict (with --arch; timm:NAME for a timm
+    model) or, with --trust-model, a pickled module. DATA is an image folder (DATA/<class>/*.png), a folder
+    with train/ and val/ (or test/) image folders, a CSV manifest with path,label columns, Parquet shards
+    (a file or a folder, Hugging Face layout), a datasets.save_to_disk folder, or a folder of unlabelled images
+    (a predictions-only report; add --reference for labelled data to compare with).
     """
     _run_report(model, data, output, json_path, no_json, kwargs)
 
@@ -100,10 +112,12 @@ def closing_lines(result) -> str:
     fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
     head = report["headline"]
     others = ", ".join(f"{name} {fmt(s['accuracy'])}" for name, s in report["splits"].items() if name != head["split"])
+    scored = (f"{head['split']} accuracy {fmt(head['accuracy'])}" + (f" ({others})" if others else "")
+              if head.get("labelled", True) else f"no labels: predictions only, mean confidence "
+                                                   f"{fmt(head.get('mean_confidence'))}")
     lines = [f"wrote {result.html_path} ({result.html_path.stat().st_size / 1e6:.1f} MB)"
              + (f" and {result.json_path}" if result.json_path else "")
-             + f": {report['n_samples']} samples, {head['split']} accuracy {fmt(head['accuracy'])}"
-             + (f" ({others})" if others else "") + f", {report['n_skipped']} skipped"]
+             + f": {report['n_samples']} samples, {scored}, {report['n_skipped']} skipped"]
     if result.replaced:
         lines.append(f"  (replaced the earlier report{'s' if len(result.replaced) > 1 else ''} at "
                      f"{', '.join(map(str, result.replaced))})")

@@ -17,8 +17,9 @@ from torch.utils.data import DataLoader
 from reportgen.collect.collected import Collected
 from reportgen.collect.dataset import ImageDataset
 from reportgen.collect.distributed import World, merge_ranks, shard_batches
-from reportgen.data.decode import DecodeError, open_image
-from reportgen.data.discover import DataSource, Skipped
+from reportgen.compute.image_properties import PROPERTY_NAMES
+from reportgen.data.decode import DecodeError
+from reportgen.data.source import UNLABELLED, DataSource, Skipped
 from reportgen.errors import ReportgenError
 from reportgen.model.adapter import ModelAdapter
 from reportgen.model.input_spec import InputSpec
@@ -77,21 +78,28 @@ def _collate(batch):
     good = [(i, t, extra) for i, t, extra in batch if t is not None]
     failed = [(i, reason) for i, t, reason in batch if t is None]
     if not good:
-        return None, torch.empty(0, dtype=torch.long), [], [], failed
+        return None, torch.empty(0, dtype=torch.long), [], failed
     indices = torch.tensor([i for i, _, _ in good])
     images = torch.stack([t for _, t, _ in good])
-    return images, indices, [e[0] for _, _, e in good], [e[1] for _, _, e in good], failed
+    return images, indices, [extra for _, _, extra in good], failed
 
 
 def first_image_size(source: DataSource, channels: int) -> tuple[int, int]:
     """The model fixes no size: use the first decodable image's (H, W) for every sample."""
-    for sample in source.samples:
+    for sample in source.samples[:1000]:
         try:
-            image = open_image(sample.path, channels)
-            return image.height, image.width
+            image = source.reader.read(sample, channels, None).image
         except (DecodeError, OSError):
             continue
-    raise ReportgenError(f"{source.root}: none of the {len(source.samples)} image files could be decoded")
+        return tuple(image.shape[-2:]) if isinstance(image, torch.Tensor) else (image.height, image.width)
+    raise ReportgenError(f"{source.name}: none of the first {min(1000, len(source.samples))} images could be decoded")
+
+
+UNKNOWN = -2  # a label the reader gives during the pass
+
+
+def label_name(source: DataSource, label) -> str | None:
+    return source.classes[label] if label is not None and 0 <= label < len(source.classes) else None
 
 
 def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, device: torch.device,
@@ -102,16 +110,16 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
     Under torchrun (`world`), this rank runs its share of the batches and every rank returns all rows.
     `after_fork()` is called once the loader's workers have started (work that must not run during a fork)."""
     num = len(source.samples)
-    num_classes = len(source.classes)
+    num_classes = len(source.classes) or None  # None: the model's output count decides (unnamed classes)
     workers = min(4, os.cpu_count() or 1) if workers is None else workers
     loader = DataLoader(ImageDataset(source, spec), batch_sampler=shard_batches(num, batch_size, world),
                         num_workers=workers,
                         collate_fn=_collate, pin_memory=device.type == "cuda",
                         persistent_workers=False, prefetch_factor=4 if workers else None,
                         worker_init_fn=_ignore_sigint if workers else None)
-    labels_all = np.array([s.label for s in source.samples], dtype=np.int64)
+    labels_all = np.array([UNKNOWN if s.label is None else s.label for s in source.samples], dtype=np.int64)
     ok = np.zeros(num, dtype=bool)
-    logits_all = probs_all = loss_all = emb_all = None
+    logits_all = probs_all = loss_all = emb_all = properties = None
     thumbs: list[bytes | None] = [None] * num
     pixels: np.ndarray | None = None
     skipped = list(source.skipped)
@@ -120,59 +128,78 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
     with started(loader) as batches, torch_threads(threads), torch.inference_mode():
         if after_fork is not None:
             after_fork()
-        for images, indices, batch_thumbs, batch_pixels, failed in batches:
+        for images, indices, extras, failed in batches:
             for i, reason in failed:
                 sample = source.samples[i]
-                skipped.append(Skipped(source.display_path(sample.path), reason,
-                                       source.split_names[sample.split], source.classes[sample.label]))
+                skipped.append(Skipped(source.display(sample), reason, source.split_names[sample.split],
+                                       label_name(source, sample.label)))
             bar.update(len(indices) + len(failed))
             if images is None:
                 continue
             idx = indices.numpy()
+            labels_all[idx] = [UNKNOWN if e[3] is None else e[3] for e in extras]
+            if images.shape[1] != spec.channels:  # only a user's transform can make this: say so, not torch
+                raise ReportgenError(f"the data's own transform makes {images.shape[1]}-channel tensors but the model "
+                                     f"takes {spec.channels}; add transforms.Grayscale("
+                                     f"{spec.channels}) to it (or pass images without a transform)")
             x = images.to(device, non_blocking=True)
             try:
                 with torch.autocast(device.type, dtype=torch.float16 if device.type == "cuda" else torch.bfloat16,
                                     enabled=amp):
                     logits, emb = tap(x)
+            except ReportgenError:
+                raise  # already one clear line (e.g. an output that holds no logits)
             except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes one clear line
                 raise ReportgenError(f"the model raised {type(exc).__name__} in forward on a batch of shape "
                                      f"{tuple(x.shape)}: {str(exc).splitlines()[0][:200] if str(exc) else ''}; "
                                      "check --image-size, --mean/--std and the channel count") from exc
+            if num_classes is None and logits.ndim == 2:
+                num_classes = int(logits.shape[1])
             if logits.ndim != 2 or logits.shape[1] != num_classes:
                 raise ReportgenError(f"the model outputs {tuple(logits.shape[1:])} values per image but the data "
                                      f"has {num_classes} classes ({', '.join(source.classes[:5])}...); pass "
                                      "--classes in the model's output order, or check the model")
+            batch_labels = labels_all[idx]
+            outside = (batch_labels >= num_classes) | (batch_labels < UNLABELLED)
+            if outside.any():
+                raise ReportgenError(f"{source.display(source.samples[idx[outside][0]])}: label "
+                                     f"{int(batch_labels[outside][0])} but the model has {num_classes} outputs; check "
+                                     "the labels, or pass the model that was trained on them")
             logits = logits.float()
-            y = torch.as_tensor(labels_all[idx], device=logits.device)
+            y = torch.as_tensor(np.maximum(batch_labels, 0), device=logits.device)
             loss = torch.nn.functional.cross_entropy(logits, y, reduction="none")
+            loss[torch.as_tensor(batch_labels < 0, device=loss.device)] = float("nan")  # no label, no loss
             if logits_all is None:
                 logits_all = np.zeros((num, num_classes), np.float32)
                 probs_all = np.zeros((num, num_classes), np.float32)
                 loss_all = np.zeros(num, np.float32)
                 emb_all = np.zeros((num, emb.shape[1]), np.float32)
-                pixels = np.zeros((num, batch_pixels[0].size), np.uint8)
+                pixels = np.zeros((num, extras[0][1].size), np.uint8)
+                properties = np.zeros((num, len(PROPERTY_NAMES)), np.float32)
             logits_all[idx] = logits.cpu().numpy()
             probs_all[idx] = torch.softmax(logits, dim=1).cpu().numpy()
             loss_all[idx] = loss.cpu().numpy()
             emb_all[idx] = emb.float().cpu().numpy()
-            pixels[idx] = np.stack(batch_pixels)
-            for i, thumb in zip(idx, batch_thumbs):
-                thumbs[i] = thumb
+            pixels[idx] = np.stack([e[1] for e in extras])
+            properties[idx] = np.stack([e[2] for e in extras])
+            for i, extra in zip(idx, extras):
+                thumbs[i] = extra[0]
             ok[idx] = True
     bar.close()
     if world is not None:
-        ok, skipped, merged = merge_ranks(ok, skipped, [logits_all, probs_all, loss_all, emb_all, pixels], thumbs)
-        logits_all, probs_all, loss_all, emb_all, pixels = merged
+        ok, skipped, merged = merge_ranks(ok, skipped, [logits_all, probs_all, loss_all, emb_all, pixels, properties,
+                                                        labels_all], thumbs)
+        logits_all, probs_all, loss_all, emb_all, pixels, properties, labels_all = merged
     if not ok.any():
-        raise ReportgenError(f"{source.root}: none of the {num} image files could be decoded, e.g. "
+        raise ReportgenError(f"{source.name}: none of the {num} images could be decoded, e.g. "
                              f"{skipped[-1].path}: {skipped[-1].reason}")
     keep = np.flatnonzero(ok)
     logits_kept = logits_all[keep]
     nonfinite = ~np.isfinite(logits_kept).all(axis=1)
     return Collected(
-        classes=list(source.classes),
+        classes=list(source.classes) or [str(k) for k in range(num_classes)],
         split_names=list(source.split_names),
-        paths=[source.display_path(source.samples[i].path) for i in keep],
+        paths=[source.display(source.samples[i]) for i in keep],
         split=np.array([source.samples[i].split for i in keep], dtype=np.int64),
         labels=labels_all[keep],
         logits=logits_kept,
@@ -185,6 +212,7 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
         embeddings=np.nan_to_num(emb_all[keep], nan=0.0, posinf=0.0, neginf=0.0),
         thumbnails=[thumbs[i] for i in keep],
         pixels=pixels[keep],
+        properties=properties[keep],
         skipped=skipped,
         embedding_layer=tap.embedding_layer,
         embedding_note=tap.embedding_note,
@@ -192,4 +220,5 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
         source_index=keep,
         nonfinite=nonfinite,
         empty_classes=list(source.empty_classes),
+        labelled=source.labelled,
     )

@@ -7,7 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
-from reportgen.data.discover import Skipped
+from reportgen.data.source import Skipped
 
 PIXEL_SIDE = 32  # per-sample pixels kept for raw-pixel analyses (class-mean distance, raw projection)
 
@@ -26,6 +26,7 @@ class Collected:
     embeddings: np.ndarray  # (N, D) float32, penultimate layer (or logits, see embedding_note); NaN/inf -> 0
     thumbnails: list[bytes]  # N encoded images
     pixels: np.ndarray  # (N, P) uint8, each image at PIXEL_SIDE resolution, flattened
+    properties: np.ndarray | None = None  # (N, len(PROPERTY_NAMES)) float32: brightness, blur, ... (compute/)
     skipped: list[Skipped] = field(default_factory=list)
     source_index: np.ndarray | None = None  # (N,) row i's index into DataSource.samples
     nonfinite: np.ndarray | None = None  # (N,) bool: the model gave NaN/inf logits; no valid prediction
@@ -33,6 +34,7 @@ class Collected:
     embedding_layer: str | None = None
     embedding_note: str | None = None
     forward_threads: int | None = None  # torch's intra-op threads in the pass (see forward_threads)
+    labelled: bool = True  # False: no sample has a label (a predictions-only report); labels are all -1
 
     @property
     def n(self) -> int:

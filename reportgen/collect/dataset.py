@@ -1,6 +1,6 @@
-"""Each sample decoded into what the model takes and what the page keeps: a normalised tensor, a thumbnail and a
-small pixel copy. The collect pass maps it over every sample; `input_loader` re-decodes a chosen few for the
-gradient analyses."""
+"""Each sample read into what the model takes and what the report keeps: the model's tensor, a thumbnail, a small
+pixel copy, the image's properties and, where the data carries it, the label. The collect pass maps it over every
+sample; `input_loader` re-reads a chosen few for the gradient analyses."""
 
 from __future__ import annotations
 
@@ -11,40 +11,83 @@ from torch.utils.data import Dataset
 
 from reportgen.collect.collected import PIXEL_SIDE, Collected
 from reportgen.collect.thumbnails import encode_thumbnail
-from reportgen.data.decode import DecodeError, open_image
-from reportgen.data.discover import DataSource
+from reportgen.compute.image_properties import image_properties
+from reportgen.data.decode import DecodeError
+from reportgen.data.source import NO_LABEL, DataSource
+from reportgen.errors import ReportgenError
 from reportgen.model.input_spec import InputSpec
 
 
-class ImageDataset(Dataset):
-    def __init__(self, source: DataSource, spec: InputSpec):
-        self.samples = source.samples
+class Preprocess:
+    """A decoded PIL image -> the model's (C, H, W) float tensor, the way the spec says (the user's transform, or
+    resize (and centre-crop) and normalise); a tensor the user's own transform made is used as it is, and its
+    picture for the page is it un-normalised."""
+
+    def __init__(self, spec: InputSpec):
         self.spec = spec
         self.mean = np.asarray(spec.mean, dtype=np.float32).reshape(-1, 1, 1)
         self.std = np.asarray(spec.std, dtype=np.float32).reshape(-1, 1, 1)
 
+    def tensor(self, image: Image.Image) -> torch.Tensor:
+        if self.spec.transform is not None:
+            out = self.spec.transform(image)
+            return out if isinstance(out, torch.Tensor) else torch.as_tensor(np.asarray(out))
+        height, width = self.spec.size
+        if self.spec.resize:  # torchvision/timm evaluation: shorter side to `resize`, then the centre crop
+            scale = self.spec.resize / min(image.size)
+            image = image.resize((max(width, round(image.width * scale)), max(height, round(image.height * scale))),
+                                 Image.BILINEAR)
+            left, top = (image.width - width) // 2, (image.height - height) // 2
+            image = image.crop((left, top, left + width, top + height))
+        elif image.size != (width, height):
+            image = image.resize((width, height), Image.BILINEAR)
+        array = np.asarray(image, dtype=np.float32) / 255.0
+        array = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
+        return torch.from_numpy((array - self.mean) / self.std)
+
+    def picture(self, tensor: torch.Tensor) -> Image.Image:
+        """A prepared tensor as the image it shows (un-normalised with the spec's mean/std)."""
+        array = np.clip(tensor.numpy() * self.std + self.mean, 0, 1)
+        array = (array * 255).astype(np.uint8)
+        return Image.fromarray(array[0] if array.shape[0] == 1 else array[:3].transpose(1, 2, 0))
+
+    def __call__(self, image) -> tuple[torch.Tensor, Image.Image]:
+        """(model tensor, the picture the page shows)."""
+        if isinstance(image, torch.Tensor):
+            return image, self.picture(image)
+        return self.tensor(image), image
+
+
+class ImageDataset(Dataset):
+    """index -> (index, tensor, (thumbnail, small pixels, properties, label)), or (index, None, reason)."""
+
+    def __init__(self, source: DataSource, spec: InputSpec):
+        self.source = source
+        self.spec = spec
+        self.prepare = Preprocess(spec)
+
     def __len__(self) -> int:
-        return len(self.samples)
+        return len(self.source.samples)
 
     def __getitem__(self, index: int):
-        sample = self.samples[index]
+        sample = self.source.samples[index]
         try:
-            image = open_image(sample.path, self.spec.channels, self.spec.size)
-        except DecodeError as exc:
+            read = self.source.reader.read(sample, self.spec.channels, self.spec.size)
+            tensor, picture = self.prepare(read.image)
+        except (DecodeError, ReportgenError) as exc:  # ReportgenError: an item reportgen can't read (its type)
             return index, None, str(exc)
         except OSError as exc:
             return index, None, f"cannot read file ({exc.strerror or exc})"
-        height, width = self.spec.size
-        resized = image.resize((width, height), Image.BILINEAR) if image.size != (width, height) else image
-        array = np.asarray(resized, dtype=np.float32) / 255.0
-        array = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
-        tensor = torch.from_numpy((array - self.mean) / self.std)
-        small = np.asarray(image.resize((PIXEL_SIDE, PIXEL_SIDE), Image.BILINEAR), dtype=np.uint8)
-        return index, tensor, (encode_thumbnail(image), small.reshape(-1))
+        label = read.label if sample.label is None else sample.label
+        if self.source.labelled and (label is None or label < 0):
+            return index, None, NO_LABEL
+        small = np.asarray(picture.convert("L" if self.spec.channels == 1 else "RGB")
+                           .resize((PIXEL_SIDE, PIXEL_SIDE), Image.BILINEAR), dtype=np.uint8)
+        return index, tensor, (encode_thumbnail(picture), small.reshape(-1), image_properties(picture), label)
 
 
 def input_loader(source: DataSource, spec: InputSpec, collected: Collected, device: torch.device):
-    """Re-decode chosen samples (collected row indices) into one model-ready batch on `device`."""
+    """Re-read chosen samples (collected row indices) into one model-ready batch on `device`."""
     dataset = ImageDataset(source, spec)
 
     def load(rows) -> torch.Tensor:

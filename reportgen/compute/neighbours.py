@@ -85,3 +85,18 @@ def nearest_neighbours(embeddings: np.ndarray, k: int, *, device: torch.device |
         out_idx[start:start + chunk] = idx.cpu().numpy()
         out_dist[start:start + chunk] = dist.cpu().numpy()
     return Neighbours(out_idx, out_dist)
+
+
+def cross_neighbours(queries: np.ndarray, references: np.ndarray, k: int, *, device="cpu") -> np.ndarray:
+    """(Q, k) row indices of each query's k nearest references (Euclidean), nearest first; blocked like
+    nearest_neighbours so no (Q, R) matrix is built whole."""
+    data = torch.as_tensor(references, dtype=torch.float32, device=device)
+    squared = (data * data).sum(1)
+    k = min(k, data.shape[0])
+    out = np.empty((queries.shape[0], k), np.int64)
+    chunk = max(64, BLOCK_ELEMENTS // max(data.shape[0], 1))
+    for start in range(0, queries.shape[0], chunk):
+        block = torch.as_tensor(queries[start:start + chunk], dtype=torch.float32, device=device)
+        partial = torch.addmm(squared[None, :], block, data.T, alpha=-2)
+        out[start:start + chunk] = torch.topk(partial, k, dim=1, largest=False).indices.cpu().numpy()
+    return out

@@ -28,7 +28,7 @@ def open_image(path, channels: int, target: tuple[int, int] | None = None) -> Im
                     image.draft("RGB" if channels == 3 else "L", (target[1] * 2, target[0] * 2))
                 image.load()
                 image = ImageOps.exif_transpose(image)
-                return _to_mode(image, channels)
+                return to_mode(image, channels)
     except DecodeError:
         raise
     except Image.DecompressionBombError as exc:
@@ -40,7 +40,7 @@ def open_image(path, channels: int, target: tuple[int, int] | None = None) -> Im
         raise DecodeError(f"not a decodable image ({message[:120]})") from exc
 
 
-def _to_mode(image: Image.Image, channels: int) -> Image.Image:
+def to_mode(image: Image.Image, channels: int) -> Image.Image:
     mode = "L" if channels == 1 else "RGB"
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         # 16-bit and float images: scale to 8 bits by their range rather than clipping at 255.

@@ -1,4 +1,5 @@
-"""Find the samples: an ImageFolder tree, a tree of named splits (train/ val/ test/), or a CSV manifest.
+"""Find image files: an ImageFolder tree, a tree of named splits (train/ val/ test/), a CSV manifest, or a flat
+folder of unlabelled images.
 
 Nothing is decoded here: this lists files, assigns class indices the way torchvision's ImageFolder does
 (sorted class-folder names) unless `classes` is given, and records every file it passes over with a reason.
@@ -8,56 +9,13 @@ from __future__ import annotations
 
 import csv
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from reportgen.data.source import UNLABELLED, DataSource, Sample, Skipped, display_name
 from reportgen.errors import DataError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif")
 SPLIT_NAMES = ("train", "training", "val", "valid", "validation", "test", "testing")
-
-
-@dataclass
-class Sample:
-    path: Path
-    label: int
-    split: int
-
-
-@dataclass
-class Skipped:
-    path: str  # display form, relative to the data root
-    reason: str
-    split: str | None = None
-    label: str | None = None
-
-
-@dataclass
-class DataSource:
-    root: Path
-    layout: str  # "imagefolder" | "splits" | "csv"
-    classes: list[str]
-    split_names: list[str]
-    samples: list[Sample]
-    skipped: list[Skipped] = field(default_factory=list)
-    empty_classes: list[tuple[str, str]] = field(default_factory=list)  # (split, class) folders with no images
-
-    def display_path(self, path: Path) -> str:
-        return display_path(path, self.root)
-
-
-def display_name(name: str) -> str:
-    """A file or folder name as printable, JSON-safe text (undecodable bytes become \\x escapes)."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
-
-
-def display_path(path: Path, root: Path) -> str:
-    """A printable, JSON-safe relative path: undecodable bytes in names become \\x escapes."""
-    try:
-        rel = os.path.relpath(path, root)
-    except ValueError:
-        rel = str(path)
-    return os.fsencode(rel).decode("utf-8", "backslashreplace")
 
 
 def discover(data: str | Path, *, classes: list[str] | None = None) -> DataSource:
@@ -72,7 +30,28 @@ def discover(data: str | Path, *, classes: list[str] | None = None) -> DataSourc
     if split_dirs:
         split_dirs.sort(key=lambda d: SPLIT_NAMES.index(d.name.lower()))
         return _from_folders(root, [(d.name, d) for d in split_dirs], classes, "splits")
+    if not _subdirs(root) and any(p.suffix.lower() in IMAGE_EXTENSIONS for p in _files(root)):
+        return _unlabelled_folder(root, classes)
     return _from_folders(root, [(root.name or "data", root)], classes, "imagefolder")
+
+
+def _files(folder: Path) -> list[Path]:
+    try:
+        return sorted((p for p in folder.iterdir() if p.is_file()), key=lambda p: p.name)
+    except OSError:
+        return []
+
+
+def _unlabelled_folder(root: Path, classes: list[str] | None) -> DataSource:
+    """Images with no class folders: a predictions-only report (class names from `classes` or the model)."""
+    source = DataSource(root=root, layout="unlabelled folder", classes=list(classes or []),
+                        split_names=[display_name(root.name or "images")], samples=[], labelled=False)
+    for path in _files(root):
+        if path.suffix.lower() in IMAGE_EXTENSIONS:
+            source.samples.append(Sample(path, UNLABELLED, 0))
+        else:
+            source.skipped.append(Skipped(source.display_path(path), "not an image file extension", source.split_names[0]))
+    return source
 
 
 def _subdirs(path: Path) -> list[Path]:
@@ -142,18 +121,24 @@ def _from_manifest(manifest: Path, classes: list[str] | None) -> DataSource:
             columns = rows[0].keys() if rows else []
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"{manifest}: cannot be read as a CSV manifest ({exc})") from exc
-    missing = {"path", "label"} - set(columns)
-    if missing:
-        raise DataError(f"{manifest}: the manifest needs columns path,label; missing {', '.join(sorted(missing))}")
+    if "path" not in columns:
+        raise DataError(f"{manifest}: the manifest needs a path column (and label, unless the images are unlabelled)")
+    labelled = "label" in columns
     split_column = "split" in columns
     split_names = sorted({row["split"] for row in rows}) if split_column else [manifest.stem]
-    class_names = classes or sorted({row["label"] for row in rows})
+    class_names = list(classes or sorted({row["label"] for row in rows} if labelled else []))
     index = {name: i for i, name in enumerate(class_names)}
-    source = DataSource(root=base, layout="csv", classes=class_names, split_names=split_names, samples=[])
+    source = DataSource(root=base, layout="csv" if labelled else "csv, unlabelled", classes=class_names,
+                        split_names=split_names, samples=[], labelled=labelled)
     for line, row in enumerate(rows, start=2):
         split = row["split"] if split_column else manifest.stem
         path = base / row["path"]
-        if row["label"] not in index:
+        if not labelled:
+            if path.is_file():
+                source.samples.append(Sample(path, UNLABELLED, split_names.index(split)))
+            else:
+                source.skipped.append(Skipped(row["path"], f"line {line}: file not found", split))
+        elif row["label"] not in index:
             source.skipped.append(Skipped(row["path"], f"line {line}: label {row['label']!r} is not a known class",
                                           split, row["label"]))
         elif not path.is_file():
@@ -161,5 +146,6 @@ def _from_manifest(manifest: Path, classes: list[str] | None) -> DataSource:
         else:
             source.samples.append(Sample(path, index[row["label"]], split_names.index(split)))
     if not source.samples:
-        raise DataError(f"{manifest}: none of its {len(rows)} rows names an existing image with a known label")
+        raise DataError(f"{manifest}: none of its {len(rows)} rows names an existing image"
+                        + (" with a known label" if labelled else ""))
     return source

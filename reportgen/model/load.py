@@ -29,16 +29,31 @@ SAFE_EXPORT_HINT = (
 @dataclass
 class LoadedModel:
     module: torch.nn.Module  # callable: images (B, C, H, W) -> logits (B, K)
-    format: str  # "torch.export" | "torchscript" | "state_dict" | "pickle"
-    path: Path
-    sha256: str
+    format: str  # "torch.export" | "torchscript" | "state_dict" | "pickle" | "in memory"
+    path: Path | None  # None for a module handed over in memory
+    sha256: str  # of the file; of the parameters' bytes for a module in memory
     arch: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name if self.path else type(self.module).__name__
 
     def info(self, spec) -> dict:
         """What the report says of the model (spec: the model.input_spec.InputSpec it is fed with)."""
         size = f"{spec.size[0]}x{spec.size[1]}" if spec.size else "any size"
-        return {"path": str(self.path), "format": self.format, "sha256": self.sha256, "arch": self.arch,
-                "input": f"{spec.channels}x{size}, mean {list(spec.mean)}, std {list(spec.std)} ({spec.source})"}
+        crop = f" (resized to {spec.resize}, centre-cropped)" if spec.resize else ""
+        return {"path": str(self.path) if self.path else f"(in memory: {type(self.module).__qualname__})",
+                "format": self.format, "sha256": self.sha256, "arch": self.arch,
+                "input": f"{spec.channels}x{size}{crop}, mean {list(spec.mean)}, std {list(spec.std)} ({spec.source})"}
+
+
+def parameters_sha256(module: torch.nn.Module) -> str:
+    """A fingerprint of a module in memory: its state's names, shapes and bytes."""
+    digest = hashlib.sha256()
+    for name, tensor in module.state_dict().items():
+        digest.update(f"{name}{tuple(tensor.shape)}{tensor.dtype}".encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes() if tensor.numel() else b"")
+    return digest.hexdigest()
 
 
 def file_sha256(path: Path) -> str:
@@ -72,9 +87,13 @@ def sniff_format(path: Path) -> str:
     return "legacy"
 
 
-def load_model(path: str | Path, *, arch: str | None = None, trust_model: bool = False,
+def load_model(path, *, arch: str | None = None, trust_model: bool = False,
                device: str | torch.device = "cpu") -> LoadedModel:
-    """Load `path` as a classifier in eval mode on `device`; raise ModelFormatError with a one-line remedy."""
+    """Load `path` as a classifier in eval mode on `device`; raise ModelFormatError with a one-line remedy. A
+    module in memory is taken as it is (model/in_memory.py sets eval mode and restores it afterwards)."""
+    if isinstance(path, torch.nn.Module):
+        return LoadedModel(module=path, format="in memory", path=None, sha256=parameters_sha256(path),
+                           arch=type(path).__qualname__)
     path = Path(path)
     if not path.exists():
         raise ModelFormatError(f"{path}: no such model file; pass the path of a .pt2, TorchScript or state_dict file")
@@ -129,7 +148,7 @@ def _load_pickled(path: Path, *, arch: str | None, trust_model: bool):
                 f"could run code from the file, so it is refused. If you trust this file, pass --trust-model; "
                 f"otherwise {SAFE_EXPORT_HINT}"
             ) from exc
-        obj = torch.load(str(path), map_location="cpu", weights_only=False)
+        obj = load_trusted_pickle(path)
     if isinstance(obj, torch.nn.Module):
         return obj, "pickle"
     state_dict = _find_state_dict(obj)
@@ -144,6 +163,27 @@ def _load_pickled(path: Path, *, arch: str | None, trust_model: bool):
             "name such as resnet18, or package.module:factory importable from the current directory"
         )
     return build_from_state_dict(state_dict, arch, path), "state_dict"
+
+
+def importable_from_here() -> None:
+    """Modules in the current directory import, as they do under `python -m reportgen` (the console script's
+    sys.path starts at its own folder instead)."""
+    if "" not in sys.path and "." not in sys.path:
+        sys.path.insert(0, "")
+
+
+def load_trusted_pickle(path: Path):
+    """A whole pickled model, its classes imported from the current directory; a class that can't be found is
+    one line naming it, not a hint that the file is damaged."""
+    importable_from_here()
+    try:
+        return torch.load(str(path), map_location="cpu", weights_only=False)
+    except (ModuleNotFoundError, AttributeError) as exc:
+        missing = getattr(exc, "name", None) or str(exc)
+        raise ModelFormatError(
+            f"{path}: the pickled model needs {missing!r}, which can't be imported ({exc}); run reportgen from the "
+            "folder that holds that module (or add it to PYTHONPATH), or save the model with torch.export instead"
+        ) from exc
 
 
 def _find_state_dict(obj) -> dict | None:
@@ -166,10 +206,11 @@ def _num_classes_from(state_dict: dict) -> int | None:
 
 
 def build_architecture(arch: str, num_classes: int | None) -> torch.nn.Module:
+    if arch.startswith("timm:"):
+        return _timm_model(arch.removeprefix("timm:"), num_classes)
     if ":" in arch:
         module_name, _, factory_name = arch.partition(":")
-        if "" not in sys.path and "." not in sys.path:
-            sys.path.insert(0, "")  # "importable from the current directory"
+        importable_from_here()
         try:
             factory = getattr(importlib.import_module(module_name), factory_name)
         except (ImportError, AttributeError) as exc:
@@ -189,6 +230,18 @@ def build_architecture(arch: str, num_classes: int | None) -> torch.nn.Module:
     if num_classes is not None:
         kwargs["num_classes"] = num_classes
     return torchvision.models.get_model(arch, **kwargs)
+
+
+def _timm_model(name: str, num_classes: int | None) -> torch.nn.Module:
+    try:
+        import timm
+    except ImportError as exc:
+        raise ModelFormatError(f"--arch timm:{name}: timm is not installed; pip install timm (or reportgen[timm])") \
+            from exc
+    if not timm.is_model(name):
+        raise ModelFormatError(f"--arch timm:{name}: not a timm model name (timm.list_models() lists them)")
+    kwargs = {"num_classes": num_classes} if num_classes is not None else {}
+    return timm.create_model(name, pretrained=False, **kwargs)  # never a download: the weights are the file's
 
 
 def build_from_state_dict(state_dict: dict, arch: str, path: Path) -> torch.nn.Module:

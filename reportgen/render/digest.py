@@ -13,6 +13,7 @@ def headline(report: dict) -> dict:
     """The evaluation split's accuracy first, the other splits apart, and what was (not) analysed."""
     head = report["headline"]
     return {"split": head["split"], "accuracy": head["accuracy"], "n": head["n_samples"],
+            "labelled": head.get("labelled", True), "mean_confidence": head.get("mean_confidence"),
             "others": [(name, s["accuracy"]) for name, s in report["splits"].items() if name != head["split"]],
             "n_samples": report["n_samples"], "n_files": report["n_files"], "n_skipped": report["n_skipped"]}
 
@@ -20,7 +21,8 @@ def headline(report: dict) -> dict:
 def digest_view(findings, collected, titles: dict[str, str], limit: int = PAGE_LIMIT) -> list[dict]:
     """findings: ranked analyses.section.Finding; titles: section id -> title (for the link)."""
     def card(i: int) -> dict:
-        return {"index": int(i), "path": collected.paths[i], "label": collected.classes[collected.labels[i]],
+        return {"index": int(i), "path": collected.paths[i],
+                "label": collected.classes[collected.labels[i]] if collected.labels[i] >= 0 else None,
                 "prediction": collected.classes[collected.preds[i]], "thumbnail": data_uri(collected.thumbnails[i])}
 
     return [{"severity": f.severity, "text": f.text, "section": f.section, "title": titles.get(f.section, f.section),

@@ -10,20 +10,21 @@ from reportgen.render.display_sampling import THUMBNAIL_CAP, thumbnail_mask
 LEGEND_MAX_CLASSES = 20  # beyond this many, colour by class is a rainbow no one can read
 
 
-def default_colour(num_classes: int, groups) -> str:
+def default_colour(num_classes: int, groups, labelled: bool = True) -> str:
     """What the projection is coloured by when the page opens."""
     if num_classes <= LEGEND_MAX_CLASSES:
-        return "label"
+        return "label" if labelled else "pred"
     if groups is not None and len(groups.names) <= LEGEND_MAX_CLASSES:
         return "group"
-    return "correct"
+    return "correct" if labelled else "confidence"
 
 
 def sample_payload(collected, *, seed: int = 0, thumbnail_cap: int = THUMBNAIL_CAP, groups=None) -> dict:
     """groups: class_groups.ClassGroups or None."""
     loss = np.where(np.isfinite(collected.loss), np.round(collected.loss.astype(np.float64), 5), -1.0)
     return {
-        "default_colour": default_colour(len(collected.classes), groups),
+        "default_colour": default_colour(len(collected.classes), groups, collected.labelled),
+        "labelled": collected.labelled,
         "groups": {"names": groups.names, "of_class": groups.of_class.tolist()} if groups is not None else None,
         "classes": collected.classes,
         "splits": collected.split_names,

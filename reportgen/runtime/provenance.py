@@ -9,7 +9,7 @@ import platform
 import subprocess
 import sys
 
-from reportgen.data.discover import DataSource
+from reportgen.data.source import DataSource
 
 PACKAGES = ("torch", "torchvision", "numpy", "umap-learn", "scikit-learn", "pillow")
 PLOTLY_JS = "3.7.0 gl2d bundle (vendored)"
@@ -28,9 +28,17 @@ def versions() -> dict[str, str]:
 
 
 def data_fingerprint(source: DataSource) -> str:
-    """sha256 over (relative path, size, mtime) of every sample and skipped file, in listing order."""
+    """sha256 over (relative path, size, mtime) of every sample file and skipped file, in listing order; for
+    Parquet, of every shard; for data in memory, of the samples' names and labels (all that is known of it
+    without reading it)."""
     digest = hashlib.sha256()
+    for shard in getattr(source.reader, "shards", []):
+        stat = shard.stat()
+        digest.update(f"{shard.name}\0{stat.st_size}\0{int(stat.st_mtime)}\n".encode())
     for sample in source.samples:
+        if sample.path is None:
+            digest.update(f"{sample.name}\0{sample.label}\n".encode())
+            continue
         stat = sample.path.stat()
         digest.update(f"{source.display_path(sample.path)}\0{stat.st_size}\0{int(stat.st_mtime)}\n".encode())
     for skipped in source.skipped:
@@ -53,7 +61,7 @@ def git_commit(cwd: str = ".") -> str | None:
 def provenance(source: DataSource, *, seed: int, device: str, command: list[str] | None) -> dict:
     return {
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "data_root": str(source.root.resolve()),
+        "data_root": str(source.root.resolve()) if source.root else source.name,
         "data_layout": source.layout,
         "data_fingerprint": data_fingerprint(source),
         "git_commit": git_commit(),
