@@ -124,8 +124,10 @@ def _flips(report: dict, report_location: str | None) -> list[str]:
         return []
     lines = [f"Flipped samples, all splits: **{baseline.get('n_fixed', 0)} fixed** (wrong → right), "
              f"**{baseline.get('n_broken', 0)} broken** (right → wrong)."]
+    split = _evaluation_split(report)
     for kind, title in (("broken", "broken (right → wrong)"), ("fixed", "fixed (wrong → right)")):
-        rows = baseline.get(kind, [])[:FLIPS_SHOWN]
+        # the evaluation split's first, each kind still largest loss change first
+        rows = sorted(baseline.get(kind, []), key=lambda r: r.get("split") != split)[:FLIPS_SHOWN]
         if rows:
             lines += ["", f"| {title} | label | baseline → now |", "|---|---|---|"]
             lines += [f"| {_code(r['path'])} | {_code(r['label'])} | {_code(r['baseline_prediction'])} → "
