@@ -7,6 +7,7 @@ Everything the command does is a function here (imported on first use, so `impor
     reportgen.write_markdown(result.report, "pr.md", report_url="https://ci/artifact", gate_failures=failures)
     reportgen.export_csv(result.report, "samples.csv")
     reportgen.write_index("reports/", "index.html")
+    diff = reportgen.write_diff("old/report.json", "new/report.json", "diff.html")   # or diff_reports(a, b) on dicts
 """
 
 __version__ = "0.1.0"
@@ -21,6 +22,8 @@ _EXPORTS = {
     "write_markdown": "reportgen.review.follow_ups",
     "export_csv": "reportgen.review.follow_ups",
     "write_index": "reportgen.review.archive_index",
+    "diff_reports": "reportgen.review.report_diff",
+    "write_diff": "reportgen.review.diff_page",
     "post_comment": "reportgen.review.pr_comment",
 }
 

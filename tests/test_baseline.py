@@ -77,7 +77,12 @@ def test_markdown_names_both_models_and_flip_counts(compared):
     text = (folder / "pr.md").read_text()
     b = report["baseline"]
     assert f"**{b['n_fixed']} fixed**" in text and f"**{b['n_broken']} broken**" in text
-    assert "baseline `tiny.pt2`" in text and "this model `untrained.pt2`" in text
+    assert "| baseline | `tiny.pt2` |" in text and "| this model | `untrained.pt2` |" in text
+    # the evaluation split's classes were tested for a drop beyond noise, whatever the verdict
+    assert "**Classes worse beyond noise** on val" in text or "No class got worse beyond noise on val" in text
+    assert "<details><summary>Per-class scores on val" in text
+    # the evaluation split's flips are listed first
+    assert "| `val/" in text.split("| broken (right → wrong) |")[1].splitlines()[2]
 
 
 def test_baseline_with_other_classes_is_one_line(tmp_path, model_files, image_tree):

@@ -78,11 +78,12 @@ def test_markdown_reads_as_a_pr_comment_with_baseline():
     text = pr_summary(report, report_location="https://ci.example/artifacts/report.html")
     lines = text.splitlines()
     assert lines[0] == "### run \\| 7"  # a pipe in the title can't break the heading into a table
-    # the headline is the evaluation split, named; train stands apart
-    assert "| model | sha256 | val accuracy |" in lines
-    assert "| baseline `old.pt2` | `cdcdcdcdcdcd` | 50.0% |" in lines
-    assert "| this model `new.pt2` | `abababababab` | **87.5% (+37.5 pp)** |" in lines
-    assert "Other splits: train 70.0%." in lines
+    assert "| baseline | `old.pt2` | `cdcdcdcdcdcd` |" in lines
+    assert "| this model | `new.pt2` | `abababababab` |" in lines
+    # every split, the evaluation split first and in bold; train stands apart
+    assert "| **val** (evaluation) |  | 50.0% | **87.5%** | **+37.5 pp** | n/a |" in lines
+    assert lines.index("| **val** (evaluation) |  | 50.0% | **87.5%** | **+37.5 pp** | n/a |") + 1 == \
+        lines.index("| train |  | n/a | 70.0% | n/a | n/a |")
     assert "**7 fixed** (wrong → right), **2 broken** (right → wrong)" in text
     assert "1. **high**: val: cat and dog are the pair confused most \\| 4 of them" in lines
     assert "2. **low**: 2 labels look wrong" in lines

@@ -27,3 +27,16 @@ def test_import_reportgen_stays_light():
     code = "import sys, reportgen; print('torch' in sys.modules, 'sklearn' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_the_readme_diff_calls_work_as_written(tmp_path, monkeypatch):
+    from synthetic_reports import synthetic_report, write_report
+
+    old_report = synthetic_report(seed=1, created="2025-01-01T00:00:00+00:00")
+    new_report = synthetic_report(seed=2, created="2025-01-02T00:00:00+00:00")
+    write_report(old_report, tmp_path / "old")
+    write_report(new_report, tmp_path / "new")
+    monkeypatch.chdir(tmp_path)
+    diff = reportgen.write_diff("old/report.json", "new/report.json", "diff.html", json_path="diff.json")
+    assert diff == reportgen.diff_reports(old_report, new_report)
+    assert (tmp_path / "diff.html").is_file() and (tmp_path / "diff.json").is_file()

@@ -1,6 +1,6 @@
 """The command line, a thin layer over the library: `reportgen MODEL DATA -o report.html`, `reportgen demo`,
-`reportgen index`, `reportgen comment`. Every command calls a library function and turns a ReportgenError into
-one line on stderr and exit status 2."""
+`reportgen index`, `reportgen diff`, `reportgen comment`. Every command calls a library function and turns a
+ReportgenError into one line on stderr and exit status 2."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 import click
 
 from reportgen import __version__
-from reportgen.cli.archive import comment_command, index_command
+from reportgen.cli.archive import comment_command, diff_command, index_command
 from reportgen.cli.options import DefaultToReport
 from reportgen.cli.report import demo_command, report_command
 from reportgen.runtime.third_party_warnings import hide_third_party_notices
@@ -27,7 +27,7 @@ def cli():
     """
 
 
-for command in (report_command, demo_command, index_command, comment_command):
+for command in (report_command, demo_command, index_command, diff_command, comment_command):
     cli.add_command(command)
 
 

@@ -1,4 +1,4 @@
-"""`reportgen index` (the archive page) and `reportgen comment` (one pull-request comment, kept up to date)."""
+"""`reportgen index` (the archive page), `reportgen diff` (two reports compared) and `reportgen comment` (one pull-request comment, kept up to date)."""
 
 from __future__ import annotations
 
@@ -14,16 +14,52 @@ from reportgen.errors import ReportgenError
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="index.html",
               show_default=True, help="Where to write the index page.")
-def index_command(folder, output):
-    """Write one sortable page listing every report under FOLDER (date, title, model sha256, data
-    fingerprint, accuracy, delta vs baseline, link). Reads each report's embedded summary; nothing is re-run."""
+@click.option("--diffs/--no-diffs", default=True, show_default=True,
+              help="Also write each report's diff against the previous one on the same data, into "
+                   "OUTPUT's name + '-diffs/'.")
+def index_command(folder, output, diffs):
+    """Write one page over every report under FOLDER: a sortable table (date, title, model sha256, data
+    fingerprint, accuracy, delta vs baseline, link), trend charts of chosen metrics, filters by model and data,
+    and two picks to compare. Reads each report's JSON twin, else its page's embedded summary; nothing is re-run."""
+    from reportgen.render.files import replaces_a_report
     from reportgen.review.archive_index import write_index
 
     try:
-        rows = write_index(folder, output)
+        replaces_a_report(output, "-o")
+        rows = write_index(folder, output, diffs=diffs)
     except ReportgenError as exc:
         raise UserInputError(str(exc)) from exc
-    click.echo(f"wrote {output}: {len(rows)} reports")
+    paired = sum(1 for r in rows if r.get("diff_previous"))
+    click.echo(f"wrote {output}: {len(rows)} reports" + (f", {paired} diffs with the previous run" if paired else ""))
+
+
+@click.command("diff")
+@click.argument("a", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("b", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="diff.html",
+              show_default=True, help="Where to write the diff page.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the diff as JSON here.")
+def diff_command(a, b, output, json_path):
+    """Compare report A (the older) with report B from their report.json files (an HTML report's JSON twin is
+    found beside it); no model is run. Per-split and per-class deltas, flipped samples, the classes worse beyond
+    noise, and new and resolved findings; samples are matched by path."""
+    from reportgen.render.files import replaces_a_report
+    from reportgen.review.diff_page import write_diff
+
+    try:
+        replaces_a_report(output, "-o")
+        if json_path is not None:
+            replaces_a_report(json_path, "--json", marker=b'"kind": "reportgen-diff"')
+        diff = write_diff(a, b, output, json_path=json_path)
+    except ReportgenError as exc:
+        raise UserInputError(str(exc)) from exc
+    flips = diff["flips"]
+    click.echo(f"wrote {output}" + (f" and {json_path}" if json_path else "") + f": {flips['n_fixed']} fixed, "
+               f"{flips['n_broken']} broken, {len(diff['findings']['new'])} new and "
+               f"{len(diff['findings']['resolved'])} resolved findings")
+    for warning in diff["warnings"]:
+        click.echo(f"reportgen: note: {warning}", err=True)
 
 
 @click.command("comment")

@@ -25,12 +25,13 @@ def check_writable(path: Path, option: str) -> None:
 OURS = {".html": b'<meta name="generator" content="reportgen', ".json": b'"schema_version"'}
 
 
-def replaces_a_report(path: Path, option: str) -> bool:
+def replaces_a_report(path: Path, option: str, marker: bytes | None = None) -> bool:
     """True when `path` holds an earlier reportgen report (it will be replaced, and the command says so); a
-    ReportgenError when it holds anything else, which a report must never silently overwrite."""
+    ReportgenError when it holds anything else, which a report must never silently overwrite. `marker`: the bytes
+    that mark the file as ours, if not a report's (OURS)."""
     if not path.exists():
         return False
-    marker = OURS.get(path.suffix.lower())
+    marker = marker or OURS.get(path.suffix.lower())
     try:
         with open(path, "rb") as handle:
             head = handle.read(4096)

@@ -59,9 +59,27 @@ def render_html(sections, *, title: str, samples: dict, meta: dict, digest: dict
     sections = [s for s in sections if s.shown]  # an optional section not asked for leaves the page and the nav
     return _environment().get_template("report.html").render(
         title=title, sections=sections, samples=samples, digest=digest, meta=meta, csp=CONTENT_SECURITY_POLICY,
+        version=meta.get("version", ""),
         plotly_js=plotly_js(), scripts=[asset(name) for name in PAGE_SCRIPTS], report_css=asset("report.css"))
 
 
-def render_index(rows: list[dict], *, title: str) -> str:
-    """The archive index page (templates/index.html): one row per report, sortable by any column."""
-    return _environment().get_template("index.html").render(rows=rows, title=title, csp=CONTENT_SECURITY_POLICY)
+def _archive_assets() -> dict:
+    """What the archive pages (index, diff) share: their stylesheet, the table sorter and the policy."""
+    from reportgen import __version__
+
+    asset = lambda name: (template_dir() / name).read_text(encoding="utf-8")  # noqa: E731
+    return {"csp": CONTENT_SECURITY_POLICY, "version": __version__, "css": asset("archive.css"),
+            "table_sort_js": asset("table_sort.js")}
+
+
+def render_index(rows: list[dict], *, title: str, page: dict) -> str:
+    """The archive index page (templates/index.html): the sortable table, trend charts and filters over
+    `rows`, and two picks to compare. page: {charts, filters, diffs} from review/archive_index.py."""
+    script = (template_dir() / "index.js").read_text(encoding="utf-8")
+    return _environment().get_template("index.html").render(
+        rows=rows, title=title, page=page, plotly_js=plotly_js(), index_js=script, **_archive_assets())
+
+
+def render_diff(view: dict) -> str:
+    """The diff page (templates/diff.html) from review/diff_page.py's page_view."""
+    return _environment().get_template("diff.html").render(**view, **_archive_assets())
