@@ -304,3 +304,26 @@ def test_a_calibrated_model_raises_no_calibration_finding():
     logits, labels = calibrated(20000, 10, seed=20)
     found = calibration_findings({"val": calibration_for_split(logits, labels, split="val")})
     assert not [f for f in found if "confiden" in f["id"] or "temperature" in f["id"]]
+
+
+def test_classwise_ece_after_scaling_is_torchmetrics_on_the_scaled_probabilities():
+    logits, labels = calibrated(2400, 5, seed=20)
+    split = np.arange(2400) % 2
+    result = calibration_by_split(logits * 2.0, labels, split, ["val", "test"])["test"]
+    rows = split == 1
+    scaled = softmax(logits[rows].astype(np.float64) * 2.0 / result["temperature"], axis=1)
+    binary = [float(BinaryCalibrationError(n_bins=15, norm="l1")(
+        torch.from_numpy(scaled[:, k]), torch.from_numpy((labels[rows] == k).astype(np.int64)))) for k in range(5)]
+    assert result["classwise_ece_after"] == pytest.approx(np.mean(binary), rel=1e-4, abs=1e-6)
+    assert result["classwise_ece_after"] < result["classwise_ece"]
+
+
+def test_confident_wrong_rows_of_each_split_are_rows_of_the_whole_array():
+    logits, labels = calibrated(900, 4, seed=21)
+    split = np.arange(900) % 3
+    results = calibration_by_split(logits * 2.0, labels, split, ["train", "val", "test"])
+    for s, name in ((1, "val"), (2, "test")):
+        wrong = results[name]["confident_wrong"]
+        assert wrong and all(split[w["index"]] == s and labels[w["index"]] == w["label"] for w in wrong)
+        top = top_one(logits[[w["index"] for w in wrong]] * 2.0, labels[[w["index"] for w in wrong]])
+        np.testing.assert_allclose(top.confidence, [w["confidence"] for w in wrong])
