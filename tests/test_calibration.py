@@ -327,3 +327,23 @@ def test_confident_wrong_rows_of_each_split_are_rows_of_the_whole_array():
         assert wrong and all(split[w["index"]] == s and labels[w["index"]] == w["label"] for w in wrong)
         top = top_one(logits[[w["index"] for w in wrong]] * 2.0, labels[[w["index"] for w in wrong]])
         np.testing.assert_allclose(top.confidence, [w["confidence"] for w in wrong])
+
+
+def test_a_temperature_that_leaves_ece_higher_is_a_low_finding_that_says_so():
+    logits, labels = calibrated(3000, 5, seed=22)
+    wrong = np.flatnonzero(logits.argmax(axis=1) != labels)[:60]
+    logits[wrong, logits[wrong].argmax(axis=1)] += 40.0  # a few certain mistakes: huge losses drive T up
+    result = calibration_for_split(logits, labels, split="val")
+    assert result["temperature"] > 2 and result["nll_after"] < result["nll"] and result["ece_after"] > result["ece"]
+    found = {f["id"]: f for f in calibration_findings({"val": result})}["calibration/val/temperature"]
+    assert found["severity"] == "low" and f"ECE rises from {result['ece']:.3f}" in found["text"]
+
+
+def test_a_model_right_on_every_sample_with_near_certainty_raises_no_temperature_finding():
+    rng = np.random.default_rng(23)
+    labels = rng.integers(0, 3, 24)
+    logits = rng.normal(0, 1, (24, 3)).astype(np.float32)
+    logits[np.arange(24), labels] += 16.0  # every prediction right, confidence ~1 - 1e-7
+    result = calibration_for_split(logits, labels, split="val")
+    assert result["temperature"] < 0.8 and result["nll"] < 1e-5  # sharpening helps, by nothing a reader would act on
+    assert calibration_findings({"val": result}) == []
