@@ -1,6 +1,7 @@
 """The calibration section (issue 19) end to end: on a hand-made Collected and on the tiny fixture report,
 report.json's `calibration` and per-class `roc_auc` / `average_precision` against the compute module and against
-scikit-learn and torchmetrics on logits recomputed here, its findings, and the page in headless Chromium."""
+scikit-learn and torchmetrics on logits recomputed here, its findings, the page in headless Chromium, and the
+`--fail-under` upper bounds through the CLI."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from bs4 import BeautifulSoup
+from click.testing import CliRunner
 from collected_factory import make_collected
 from conftest import CLASSES, load_tensors
 from PIL import Image
@@ -24,10 +26,13 @@ from reportgen import build_report
 from reportgen.analyses import calibration, confusion
 from reportgen.analyses.findings import rank_findings
 from reportgen.analyses.runner import run_all
+from reportgen.cli import cli
 from reportgen.compute.calibration import calibration_by_split
+from reportgen.errors import ReportgenError
 from reportgen.render.page import render_html
 from reportgen.render.report_json import dumps_json, report_json
 from reportgen.render.sample_payload import sample_payload
+from reportgen.review.quality_gate import GATE_FAILED_EXIT_CODE, check, parse_threshold
 
 
 def with_logits(collected, logits: np.ndarray, labels: np.ndarray):
@@ -271,3 +276,42 @@ def test_a_second_splits_fold_draws_its_figures_and_table_when_opened(browser, t
     assert page.locator("#calibration-pr-0 .scatterlayer .trace").count() == 10  # the 10 worst classes' curves
     assert errors == []
     page.close()
+
+
+# --- --fail-under upper bounds ---
+
+
+def test_upper_bounds_parse_and_check_and_the_old_forms_still_work():
+    report = {"splits": {"train": {}, "val": {}, "test": {}}, "classes": ["cat"],
+              "calibration": {"val": {"ece": 0.0812, "nll": 0.3}, "test": {"ece": 0.02, "nll": 0.5}}}
+    ece = parse_threshold("ece<=0.05")
+    assert (ece.metric, ece.value, ece.upper, ece.split) == ("ece", 0.05, True, None)
+    assert parse_threshold("val:classwise_ece<=0.1").split == "val"
+    assert not parse_threshold("accuracy=0.9").upper and parse_threshold("recall[cat]=0.8").cls == "cat"
+    assert check(report, ["ece<=0.05", "nll<=0.5"]) == []  # no split: the evaluation split, test
+    assert [str(f) for f in check(report, ["val:ece<=0.05", "val:nll<=0.3", "brier<=0.1"])] == [
+        "val:ece<=0.05: got 0.0812", "brier<=0.1: got n/a"]  # at the bound passes; a missing score fails
+    assert [str(f) for f in check({**report, "calibration": {}}, ["ece<=1"])] == ["ece<=1: got n/a"]
+    with pytest.raises(ReportgenError, match="no calibration scores for split 'train'"):
+        check(report, ["train:ece<=0.1"])
+    for spec, message in (("ece=0.05", "write ece<=0.05"), ("accuracy<=0.9", "write accuracy=0.9"),
+                          ("ece[cat]<=0.1", "not understood"), ("ecee<=0.1", "not understood"),
+                          ("ece<=low", "not understood")):
+        with pytest.raises(ReportgenError, match=message):
+            parse_threshold(spec)
+
+
+FAST = ["-q", "--projection", "pca", "--workers", "0", "--saliency-samples", "0"]
+
+
+def test_upper_bounds_pass_and_fail_through_the_cli(weak_model, image_tree, tmp_path):
+    def run(*gate):
+        args = [str(weak_model[1]), str(image_tree), "-o", str(tmp_path / "r.html"), *FAST]
+        return CliRunner().invoke(cli, args + [a for spec in gate for a in ("--fail-under", spec)])
+
+    passed = run("ece<=1", "val:nll<=100", "accuracy=0.0")
+    assert passed.exit_code == 0, passed.output
+    failed = run("ece<=0.0", "brier<=100")
+    assert failed.exit_code == GATE_FAILED_EXIT_CODE
+    ece = json.loads((tmp_path / "r.json").read_text())["calibration"]["val"]["ece"]
+    assert failed.stderr.strip().splitlines() == [f"reportgen: quality gate failed: ece<=0.0: got {ece:.4f}"]
