@@ -34,6 +34,8 @@
         trace.marker = Object.assign({}, trace.marker, { color: trace.customdata.map((i) => colourOf(S.label[i])) });
       }
       if (meta.samples) trace.hoverinfo = "none";
+      // a per-class line (PR curves) in its class's page colour
+      if (meta.class_colour !== undefined) trace.line = Object.assign({}, trace.line, { color: colourOf(meta.class_colour) });
     });
     (figure.layout.updatemenus || []).forEach((menu) => {
       (menu.buttons || []).forEach((button) => { button.label = escapeText(button.label); });
@@ -79,21 +81,28 @@
     target.on("plotly_unhover", hideCard);
   }
 
+  // Draw a figure when it nears the viewport: a page of big scatter plots then opens at once.
+  const byTarget = new Map();
+  const observer = "IntersectionObserver" in window ? new IntersectionObserver((entries) => {
+    entries.filter((e) => e.isIntersecting).forEach((e) => {
+      observer.unobserve(e.target);
+      draw(byTarget.get(e.target.id));
+    });
+  }, { rootMargin: "400px" }) : null;
+
   function drawAll() {
     if (typeof Plotly === "undefined") return;
-    const scripts = Array.from(document.querySelectorAll("script.rg-figure"));
-    // Draw a figure when it nears the viewport: a page of big scatter plots then opens at once.
-    if (!("IntersectionObserver" in window)) { scripts.forEach(draw); return; }
-    const byTarget = new Map(scripts.map((s) => [s.dataset.target, s]));
-    const observer = new IntersectionObserver((entries) => {
-      entries.filter((e) => e.isIntersecting).forEach((e) => {
-        observer.unobserve(e.target);
-        draw(byTarget.get(e.target.id));
-      });
-    }, { rootMargin: "400px" });
-    byTarget.forEach((_, id) => { const el = document.getElementById(id); if (el) observer.observe(el); });
+    document.querySelectorAll("script.rg-figure").forEach((script) => {
+      const id = script.dataset.target, target = document.getElementById(id);
+      if (!target || byTarget.has(id)) return;
+      byTarget.set(id, script);
+      if (observer) observer.observe(target); else draw(script);
+    });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", drawAll);
   else drawAll();
+  // A fold's figures enter the page when it opens (report.js moves them out of their <template>, in the fold's
+  // own toggle listener, which runs after this capturing one: hence the timeout).
+  document.addEventListener("toggle", (ev) => { if (ev.target.open) setTimeout(drawAll, 0); }, true);
 })();

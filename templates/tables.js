@@ -96,7 +96,8 @@
   }
 
   document.querySelectorAll("script.rg-table-data").forEach(build);
-  // Tables inside a fold that opens later are built when it opens.
-  document.addEventListener("toggle", () => document.querySelectorAll("script.rg-table-data").forEach(build), true);
+  // Tables inside a fold that opens later are built when it opens: after the fold's own toggle listener
+  // (report.js) has moved them out of their <template>, which runs after this capturing one.
+  document.addEventListener("toggle", () => setTimeout(() => document.querySelectorAll("script.rg-table-data").forEach(build), 0), true);
   if (window.reportgen) window.reportgen.buildTables = () => document.querySelectorAll("script.rg-table-data").forEach(build);
 })();

@@ -36,7 +36,8 @@ def test_sections_render_without_errors_and_json_has_their_keys(page):
 def test_figures_parse_and_their_points_are_samples(page):
     soup, report, _ = page
     figures = soup.select("script.rg-figure")
-    assert {f.find_parent("section")["id"] for f in figures} == {"loss-vs-distance", "raw-vs-model", "train-vs-val"}
+    assert {f.find_parent("section")["id"] for f in figures} == {"calibration", "loss-vs-distance", "raw-vs-model",
+                                                                 "train-vs-val"}
     for script in figures:
         assert soup.find(id=script["data-target"]) is not None, script["data-target"]
         figure = json.loads(script.string)

@@ -304,3 +304,46 @@ def test_a_calibrated_model_raises_no_calibration_finding():
     logits, labels = calibrated(20000, 10, seed=20)
     found = calibration_findings({"val": calibration_for_split(logits, labels, split="val")})
     assert not [f for f in found if "confiden" in f["id"] or "temperature" in f["id"]]
+
+
+def test_classwise_ece_after_scaling_is_torchmetrics_on_the_scaled_probabilities():
+    logits, labels = calibrated(2400, 5, seed=20)
+    split = np.arange(2400) % 2
+    result = calibration_by_split(logits * 2.0, labels, split, ["val", "test"])["test"]
+    rows = split == 1
+    scaled = softmax(logits[rows].astype(np.float64) * 2.0 / result["temperature"], axis=1)
+    binary = [float(BinaryCalibrationError(n_bins=15, norm="l1")(
+        torch.from_numpy(scaled[:, k]), torch.from_numpy((labels[rows] == k).astype(np.int64)))) for k in range(5)]
+    assert result["classwise_ece_after"] == pytest.approx(np.mean(binary), rel=1e-4, abs=1e-6)
+    assert result["classwise_ece_after"] < result["classwise_ece"]
+
+
+def test_confident_wrong_rows_of_each_split_are_rows_of_the_whole_array():
+    logits, labels = calibrated(900, 4, seed=21)
+    split = np.arange(900) % 3
+    results = calibration_by_split(logits * 2.0, labels, split, ["train", "val", "test"])
+    for s, name in ((1, "val"), (2, "test")):
+        wrong = results[name]["confident_wrong"]
+        assert wrong and all(split[w["index"]] == s and labels[w["index"]] == w["label"] for w in wrong)
+        top = top_one(logits[[w["index"] for w in wrong]] * 2.0, labels[[w["index"] for w in wrong]])
+        np.testing.assert_allclose(top.confidence, [w["confidence"] for w in wrong])
+
+
+def test_a_temperature_that_leaves_ece_higher_is_a_low_finding_that_says_so():
+    logits, labels = calibrated(3000, 5, seed=22)
+    wrong = np.flatnonzero(logits.argmax(axis=1) != labels)[:60]
+    logits[wrong, logits[wrong].argmax(axis=1)] += 40.0  # a few certain mistakes: huge losses drive T up
+    result = calibration_for_split(logits, labels, split="val")
+    assert result["temperature"] > 2 and result["nll_after"] < result["nll"] and result["ece_after"] > result["ece"]
+    found = {f["id"]: f for f in calibration_findings({"val": result})}["calibration/val/temperature"]
+    assert found["severity"] == "low" and f"ECE rises from {result['ece']:.3f}" in found["text"]
+
+
+def test_a_model_right_on_every_sample_with_near_certainty_raises_no_temperature_finding():
+    rng = np.random.default_rng(23)
+    labels = rng.integers(0, 3, 24)
+    logits = rng.normal(0, 1, (24, 3)).astype(np.float32)
+    logits[np.arange(24), labels] += 16.0  # every prediction right, confidence ~1 - 1e-7
+    result = calibration_for_split(logits, labels, split="val")
+    assert result["temperature"] < 0.8 and result["nll"] < 1e-5  # sharpening helps, by nothing a reader would act on
+    assert calibration_findings({"val": result}) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from reportgen.analyses import (
                                 baseline,
+                                calibration,
                                 class_groups,
                                 confusable_classes,
                                 confusion,
@@ -29,7 +30,8 @@ from reportgen.analyses import (
                                 training_curves,
 )
 
-REGISTRY = [summary, notes, baseline, training_curves, projection_view, sample_explorer, confusion, class_groups,
+REGISTRY = [summary, notes, baseline, training_curves, projection_view, sample_explorer, confusion, calibration,
+            class_groups,
             hardest, mislabels, confusable_classes, loss_vs_distance, subpopulations, raw_vs_model, train_vs_val,
             saliency_maps, insides, skipped_files]
 

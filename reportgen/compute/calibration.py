@@ -73,8 +73,8 @@ def _pr_curves(probs: np.ndarray, labels: np.ndarray, average_precision: np.ndar
 
 def _empty(num_classes: int, excluded: int) -> dict:
     keys = ("accuracy", "mean_confidence", "ece", "mce", "ace", "classwise_ece", "nll", "brier", "temperature",
-            "temperature_protocol", "fold_temperatures", "ece_after", "mce_after", "ace_after", "nll_after",
-            "brier_after", "coverage_operating_point")
+            "temperature_protocol", "fold_temperatures", "ece_after", "mce_after", "ace_after", "classwise_ece_after",
+            "nll_after", "brier_after", "coverage_operating_point")
     return {"n": 0, "excluded_non_finite": excluded} | dict.fromkeys(keys) | {
         "top_k_accuracy": {str(k): None for k in (1, 3, 5) if k <= num_classes},
         "reliability": {"equal_width": [], "equal_mass": [], "equal_width_after": [], "equal_mass_after": []},
@@ -112,8 +112,8 @@ def calibration_for_split(logits: np.ndarray, labels: np.ndarray, *, split: str 
     (`excluded_non_finite`); `n` is what remains. With `temperature` (fitted elsewhere, on `fitted_on`), the
     after-scores apply it; without, they are out-of-fold from `folds`-fold cross-validation on this split.
     Keys: n, excluded_non_finite, accuracy, mean_confidence, ece, mce, ace, classwise_ece, nll, brier,
-    temperature, temperature_protocol, fold_temperatures, ece_after, mce_after, ace_after, nll_after,
-    brier_after, top_k_accuracy {"1", "3", "5" (k <= K)}, reliability {equal_width, equal_mass,
+    temperature, temperature_protocol, fold_temperatures, ece_after, mce_after, ace_after, classwise_ece_after,
+    nll_after, brier_after, top_k_accuracy {"1", "3", "5" (k <= K)}, reliability {equal_width, equal_mass,
     equal_width_after, equal_mass_after: [{lower, upper, count, accuracy, confidence}]}, coverage
     [{threshold, coverage, accuracy, count}], coverage_operating_point, coverage_sentence,
     confidence_histograms {edges, correct, wrong}, per_class {roc_auc, average_precision, positives,
@@ -137,6 +137,11 @@ def calibration_for_split(logits: np.ndarray, labels: np.ndarray, *, split: str 
     row_t, fitted, fold_t, protocol = _temperature(logits, labels, temperature=temperature, fitted_on=fitted_on,
                                                    split=split, folds=folds, seed=seed)
     after = top_one(logits, labels, temperature=row_t) if row_t is not None else None
+    classwise_after = None
+    if after is not None:
+        probs = probabilities(logits, temperature=row_t)
+        classwise_after = classwise_ece(probs, labels, n_bins=n_bins)[0]
+        del probs
     width = equal_width_reliability(before.confidence, before.correct, n_bins=n_bins)
     mass = equal_mass_reliability(before.confidence, before.correct, n_bins=n_bins)
     width_after = equal_width_reliability(after.confidence, after.correct, n_bins=n_bins) if after else None
@@ -151,7 +156,7 @@ def calibration_for_split(logits: np.ndarray, labels: np.ndarray, *, split: str 
         "temperature": fitted, "temperature_protocol": protocol,
         "fold_temperatures": fold_t.tolist() if fold_t is not None else None,
         "ece_after": width_after.ece if after else None, "mce_after": width_after.mce if after else None,
-        "ace_after": mass_after.ece if after else None,
+        "ace_after": mass_after.ece if after else None, "classwise_ece_after": classwise_after,
         "nll_after": float(after.nll.mean()) if after else None,
         "brier_after": float(after.brier.mean()) if after else None,
         "top_k_accuracy": top_k_accuracy(logits, labels),
@@ -173,7 +178,8 @@ def calibration_by_split(logits: np.ndarray, labels: np.ndarray, split: np.ndarr
                          **options) -> dict[str, dict]:
     """{split name: calibration_for_split(...)} for the evaluation splits (all but "train", unless train is
     the only one). With val and test both present, test is scaled by the T fitted on all of val.
-    logits: (N, K); labels, split: (N,) int. `options` go to calibration_for_split."""
+    logits: (N, K); labels, split: (N,) int. `options` go to calibration_for_split. `confident_wrong` indices
+    are rows of `logits`."""
     present = [name for i, name in enumerate(split_names) if (split == i).any()]
     evaluated = [name for name in present if name != "train"] or present
     if "val" in evaluated and "test" in evaluated:  # val first: test needs its T
@@ -185,4 +191,6 @@ def calibration_by_split(logits: np.ndarray, labels: np.ndarray, split: np.ndarr
         if name == "test" and "val" in results and results["val"]["temperature"] is not None:
             given = {"temperature": results["val"]["temperature"], "fitted_on": "val"}
         results[name] = calibration_for_split(logits[rows], labels[rows], split=name, **given, **options)
+        for row in results[name]["confident_wrong"]:
+            row["index"] = int(rows[row["index"]])  # the split's row -> the caller's
     return results

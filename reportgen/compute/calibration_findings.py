@@ -9,8 +9,12 @@ Thresholds, and why:
   of each bin's accuracy); severity by ECE: >= 0.10 high (confidence off by ten points), >= 0.05 medium.
   Over- or under-confidence by the sign of mean confidence - accuracy, when it is at least half the ECE;
   otherwise the errors point both ways.
-- A temperature counts when outside [0.8, 1.25] and the NLL drops by at least 2%; >= 2x (or <= 1/2) high,
-  >= 1.5x medium: the fix is one number, so its size is the news.
+- A temperature counts when outside [0.8, 1.25] and the NLL drops by at least 2% and by at least 0.005 nats (a
+  model right on every sample with near-certainty drops from 2e-7 to 0 by "100%", sharpening without end: no
+  news); >= 2x (or <= 1/2) high,
+  >= 1.5x medium: the fix is one number, so its size is the news. Unless it leaves ECE no lower: then the NLL
+  gain comes from a few confident mistakes with huge losses (a style the model never saw, wrong labels), which
+  one number does not fix, and the finding is low and says so.
 - Poor AP is relative: at least 3 classes with >= 5 positives each, and a class below the median AP by more
   than max(0.10, 3 robust standard deviations (1.4826 x MAD)); severity by the worst gap: >= 0.30 high,
   >= 0.15 medium.
@@ -25,7 +29,7 @@ ECE_NOISE_FACTOR = 2.0
 ECE_HIGH, ECE_MEDIUM = 0.10, 0.05
 ECE_FULL_SCORE = 0.15
 T_LOW, T_MEDIUM, T_HIGH = 1.25, 1.5, 2.0  # factors away from 1, either way
-NLL_GAIN = 0.02
+NLL_GAIN, NLL_MIN_DROP = 0.02, 0.005
 AP_MIN_CLASSES, AP_MIN_POSITIVES = 3, 5
 AP_GAP_FLOOR, AP_MADS = 0.10, 3.0
 AP_HIGH, AP_MEDIUM = 0.30, 0.15
@@ -83,13 +87,17 @@ def temperature_far_from_one(split: str, r: dict) -> dict | None:
         return None
     factor = max(t, 1 / t)
     gain = (before - after) / before if before > 0 else 0.0
-    if factor < T_LOW or gain < NLL_GAIN:
+    if factor < T_LOW or gain < NLL_GAIN or before - after < NLL_MIN_DROP:
         return None
     severity = "high" if factor >= T_HIGH else "medium" if factor >= T_MEDIUM else "low"
     meaning = ("logits are too large: confidences too extreme" if t > 1
                else "logits are too small: confidences too timid")
     text = (f"{split}: temperature scaling with T = {t:.2f} cuts NLL from {before:.3f} to {after:.3f} "
             f"({gain:.0%}) without changing any prediction ({meaning}).")
+    if r["ece"] is not None and r["ece_after"] is not None and r["ece_after"] >= r["ece"]:
+        severity = "low"
+        text = (f"{text[:-1]}, but ECE rises from {r['ece']:.3f} to {r['ece_after']:.3f}: the NLL gain comes from a "
+                "few confident mistakes with very large losses, which one temperature does not fix.")
     return _finding(f"calibration/{split}/temperature", severity, np.log(factor) / np.log(3.0), text,
                     {"temperature": t, "nll": before, "nll_after": after, "nll_gain": gain})
 

@@ -50,3 +50,18 @@ def layout(x_title: str | None = None, y_title: str | None = None, **extra) -> d
 
 def figure(traces: list[dict], figure_layout: dict) -> dict:
     return {"data": traces, "layout": figure_layout}
+
+
+def bar_trace(lower, upper, height, *, name: str, colour: str, filled: bool = True, axis: str = "y",
+              **extra) -> dict:
+    """Bars from lower[i] to upper[i] of height[i] (None: no bar) as ONE scatter trace of closed rectangles
+    separated by gaps, which `fill: "toself"` fills each on its own: the page's plotly bundle (gl2d) has no bar
+    trace. No hover (a polygon's corners are no place for it): lay a points trace over the bars for that."""
+    x, y = [], []
+    for lo, hi, h in zip(lower, upper, height):
+        if h is not None:
+            x += [lo, lo, hi, hi, lo, None]
+            y += [0.0, h, h, 0.0, 0.0, None]
+    return {"type": "scatter", "mode": "lines", "name": name, "x": rounded(x), "y": rounded(y), "yaxis": axis,
+            "fill": "toself" if filled else "none", "fillcolor": colour, "opacity": 0.4 if filled else 0.9,
+            "line": {"color": colour, "width": 1 if filled else 2}, "hoverinfo": "skip", **extra}

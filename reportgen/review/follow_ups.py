@@ -14,8 +14,8 @@ from reportgen.review.quality_gate import GateFailure, Threshold, check
 
 
 def check_gate(report: dict, thresholds) -> list[GateFailure]:
-    """`--fail-under` as a function: the thresholds ("accuracy=0.95", "val:recall[cat]=0.8", ...) the report
-    falls below; empty when it passes."""
+    """`--fail-under` as a function: the thresholds ("accuracy=0.95", "val:recall[cat]=0.8", "ece<=0.05", ...)
+    the report falls below, or above for an upper bound; empty when it passes."""
     return check(report, list(thresholds))
 
 

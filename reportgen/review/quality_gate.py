@@ -1,7 +1,10 @@
-"""`--fail-under accuracy=0.95 --fail-under recall[cat]=0.8`: a CI gate read from the finished report dict.
+"""`--fail-under accuracy=0.95 --fail-under recall[cat]=0.8 --fail-under ece<=0.05`: a CI gate read from the
+finished report dict.
 
-A threshold is `[SPLIT:]METRIC[=VALUE]` with METRIC `accuracy` or `precision|recall|f1[CLASS]`. Without a
-split it covers every split together (per-class scores from the summed confusion matrices).
+A threshold is `[SPLIT:]METRIC=VALUE`, a lower bound, with METRIC `accuracy` or `precision|recall|f1[CLASS]`;
+without a split it covers every split together (per-class scores from the summed confusion matrices). Or
+`[SPLIT:]METRIC<=VALUE`, an upper bound, with METRIC one of the calibration scores (UPPER_BOUNDED) read from
+report["calibration"]; without a split, the evaluation split's.
 """
 
 from __future__ import annotations
@@ -9,12 +12,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from reportgen.analyses.findings import evaluation_split
 from reportgen.compute.classification_metrics import matrix_from_json, per_class_scores
 from reportgen.errors import ReportgenError
 
 GATE_FAILED_EXIT_CODE = 3  # distinct from 2 (user error) and 130 (interrupted)
-_SPEC = re.compile(r"^(?:(?P<split>[^:=\[\]]+):)?(?P<metric>accuracy|precision|recall|f1)"
-                   r"(?:\[(?P<cls>[^\]]+)\])?=(?P<value>[-+0-9.eE]+)$")
+LOWER_BOUNDED = ("accuracy", "precision", "recall", "f1")
+UPPER_BOUNDED = ("ece", "mce", "ace", "classwise_ece", "nll", "brier")  # lower is better
+_SPEC = re.compile(r"^(?:(?P<split>[^:=<\[\]]+):)?(?P<metric>[a-z_0-9]+)"
+                   r"(?:\[(?P<cls>[^\]]+)\])?(?P<op><=|=)(?P<value>[-+0-9.eE]+)$")
+FORMS = ("write accuracy=0.95, recall[CLASS]=0.8 (also precision, f1), ece<=0.05 (also mce, ace, classwise_ece, "
+         "nll, brier), or prefix a split, e.g. val:accuracy=0.9")
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,11 @@ class Threshold:
     cls: str | None = None
     split: str | None = None
     text: str = ""
+    upper: bool = False  # METRIC<=VALUE: fails above the value, not below it
+
+    def fails(self, actual: float | None) -> bool:
+        """A missing value (no samples, a failed section) fails either way."""
+        return actual is None or (actual > self.value if self.upper else actual < self.value)
 
 
 @dataclass(frozen=True)
@@ -38,14 +51,34 @@ class GateFailure:
 
 def parse_threshold(text: str) -> Threshold:
     match = _SPEC.match(text.strip())
-    if not match or (match["metric"] != "accuracy") != bool(match["cls"]):
-        raise ReportgenError(f"--fail-under {text!r}: not understood; write accuracy=0.95, recall[CLASS]=0.8 "
-                             "(also precision, f1) or prefix a split, e.g. val:accuracy=0.9")
+    if not match:
+        raise ReportgenError(f"--fail-under {text!r}: not understood; {FORMS}")
+    metric, upper = match["metric"], match["op"] == "<="
+    if metric in UPPER_BOUNDED and not upper:
+        raise ReportgenError(f"--fail-under {text!r}: lower is better for {metric}, so it takes an upper bound: "
+                             f"write {metric}<={match['value']}")
+    if metric in LOWER_BOUNDED and upper:
+        raise ReportgenError(f"--fail-under {text!r}: higher is better for {metric}, so it takes a lower bound: "
+                             f"write {text.strip().replace('<=', '=')}")
+    if metric not in LOWER_BOUNDED + UPPER_BOUNDED or (metric in ("precision", "recall", "f1")) != bool(match["cls"]):
+        raise ReportgenError(f"--fail-under {text!r}: not understood; {FORMS}")
     try:
         value = float(match["value"])
     except ValueError:
         raise ReportgenError(f"--fail-under {text!r}: {match['value']!r} is not a number") from None
-    return Threshold(match["metric"], value, match["cls"], match["split"], text.strip())
+    return Threshold(metric, value, match["cls"], match["split"], text.strip(), upper)
+
+
+def measure_calibration(report: dict, threshold: Threshold) -> float | None:
+    """The calibration score of `threshold`'s split, else of the evaluation split; None when the section failed."""
+    calibration = report.get("calibration")
+    if not calibration:
+        return None
+    split = threshold.split or evaluation_split(list(calibration))
+    if split not in calibration:
+        raise ReportgenError(f"--fail-under {threshold.text}: no calibration scores for split {split!r} "
+                             f"(they cover the evaluation splits: {', '.join(calibration)})")
+    return calibration[split].get(threshold.metric)
 
 
 def measure(report: dict, threshold: Threshold) -> float | None:
@@ -54,6 +87,8 @@ def measure(report: dict, threshold: Threshold) -> float | None:
     if threshold.split is not None and threshold.split not in splits:
         raise ReportgenError(f"--fail-under {threshold.text}: no split {threshold.split!r} in this report "
                              f"(splits: {', '.join(splits)})")
+    if threshold.metric in UPPER_BOUNDED:
+        return measure_calibration(report, threshold)
     if threshold.metric == "accuracy":
         return (splits[threshold.split] if threshold.split else report).get("accuracy")
     classes = report["classes"]
@@ -67,13 +102,14 @@ def measure(report: dict, threshold: Threshold) -> float | None:
 
 
 def check(report: dict, thresholds) -> list[GateFailure]:
-    """Every threshold the report falls below (a missing value, e.g. no samples, fails too). `thresholds`:
-    Threshold objects or their text ("accuracy=0.95", "val:recall[cat]=0.8")."""
+    """Every threshold the report falls below, or above for an upper bound (a missing value, e.g. no samples,
+    fails too). `thresholds`: Threshold objects or their text ("accuracy=0.95", "val:recall[cat]=0.8",
+    "ece<=0.05")."""
     failures = []
     for threshold in thresholds:
         if isinstance(threshold, str):
             threshold = parse_threshold(threshold)
         actual = measure(report, threshold)
-        if actual is None or actual < threshold.value:
+        if threshold.fails(actual):
             failures.append(GateFailure(threshold, actual))
     return failures
