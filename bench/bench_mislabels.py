@@ -1,11 +1,13 @@
-"""Suspected-mislabel rankings side by side: reportgen's candidates vs cleanlab's, over several data sets and
-noise types, precision@k (k = number of flips), AUROC and average precision, averaged over seeds.
+"""Suspected-mislabel rankings side by side: reportgen's (now and before) vs cleanlab's, over several data sets and
+noise types: precision@k (k = number of flips) and average precision, mean ± spread over seeds.
 
-    .venv/bin/python bench/bench_mislabels.py [--seeds 3] [--cache DIR]
+    .venv/bin/python bench/bench_mislabels.py [--seeds 10] [--cache DIR] [--all]
+    .venv/bin/python bench/bench_mislabels.py --scale 200000 1000     # seconds and peak memory, synthetic
 
-Per data set (bench/mislabel_data.py: digits, garments, textures) and seed, a small CNN is trained on the clean
-train split (2/3); its probabilities and penultimate embeddings over train + val are what reportgen collects.
-Cases, each ranking every sample the report sees (train + val unless said):
+Per data set (bench/mislabel_data.py: digits, garments, textures, mixtures) and seed, a small CNN is trained on the
+clean train split (2/3); its probabilities and penultimate embeddings over train + val are what reportgen
+collects, and the splits are named train and val, as the report would be told. Cases, each ranking every sample
+the report sees (train + val unless said):
   look-alike     10% of val labels moved to their class's look-alike (the class a clean model confuses it with
                  most: the largest off-diagonal of its mean predicted probabilities on val)
   look-alike/val the same, the report given the val split only (the neighbours' labels carry the noise too)
@@ -13,8 +15,11 @@ Cases, each ranking every sample the report sees (train + val unless said):
   asymmetric     class c's val labels move to one fixed other class at a rate drawn per class in [0, 20%]
   memorised      10% of TRAIN labels flipped (half look-alike, half random) and the CNN trained on them, the
                  flipped rows shown 4 times per epoch so that it fits most; the share it fits is printed
-Each seed draws new images (garments, textures), a new split, new flips and a new initialisation.
-cleanlab is a bench/test-only dependency. --cache keeps the trained models' outputs between runs.
+Each seed draws new images (garments, textures, mixtures), a new split, new flips and a new initialisation.
+cleanlab is a bench/test-only dependency. --cache keeps the trained models' outputs between runs (without it,
+10 seeds train 80 small CNNs: ~15 minutes on one core). --all adds every candidate and ablation
+(bench/mislabel_candidates.py). --scale times the ranking alone on random (N, K) float32
+probabilities and 15 random neighbours, with tracemalloc's peak beyond the inputs.
 """
 
 from __future__ import annotations
@@ -26,15 +31,16 @@ from pathlib import Path
 
 import mislabel_candidates as candidates
 import numpy as np
-from mislabel_data import digits, garments, textures
+from mislabel_data import digits, garments, mixtures, textures
 
+from reportgen.compute.mislabel_scores import fitted_rows, mislabel_scores
 from reportgen.compute.neighbours import nearest_neighbours
 
 K_NEIGHBOURS = 15
 NUM_CLASSES = 10  # every data set here
 NOISE = 0.10
 DATASETS = {"digits": lambda seed: digits(), "garments": lambda seed: garments(3000, seed),
-            "textures": lambda seed: textures(3000, seed)}
+            "textures": lambda seed: textures(3000, seed), "mixtures": lambda seed: mixtures(3000, seed)}
 CASES = ("look-alike", "look-alike/val", "random", "asymmetric", "memorised")
 
 
@@ -123,7 +129,7 @@ def flip(case: str, truth, rows, partner, rng) -> tuple[np.ndarray, np.ndarray]:
     return labels, chosen
 
 
-def run_dataset(name: str, seed: int, cache: Path | None) -> list[dict]:
+def run_dataset(name: str, seed: int, cache: Path | None, ablations: bool) -> list[dict]:
     from sklearn.model_selection import train_test_split
 
     images, truth = DATASETS[name](seed)
@@ -143,19 +149,53 @@ def run_dataset(name: str, seed: int, cache: Path | None) -> list[dict]:
         present = val if case == "look-alike/val" else everything
         is_flip = np.isin(present, flipped)
         neighbours = nearest_neighbours(embeddings[present], K_NEIGHBOURS)
-        scores = candidates.all_scores(labels[present], probs[present], neighbours, np.isin(present, train))
+        in_train = np.isin(present, train)
+        split_names = ["train", "val"] if in_train.any() else ["val"]
+        fitted = fitted_rows(np.where(in_train, 0, len(split_names) - 1), split_names)
+        scores = candidates.all_scores(labels[present], probs[present], neighbours, fitted, ablations=ablations)
         results.append({"dataset": name, "case": case, "seed": seed, "k": int(is_flip.sum()),
                         "accuracy": float((clean[0][val].argmax(1) == truth[val]).mean()),
                         "metrics": {m: candidates.evaluate(s, is_flip) for m, s in scores.items()}, **extra})
     return results
 
 
+def scale(n: int, num_classes: int) -> None:
+    """Seconds and tracemalloc peak (beyond the inputs) of the ranking on synthetic inputs."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    probs = np.empty((n, num_classes), np.float32)
+    for start in range(0, n, 10_000):
+        block = rng.random((min(10_000, n - start), num_classes), dtype=np.float32) ** 8
+        probs[start:start + len(block)] = block / block.sum(axis=1, keepdims=True)
+    labels = probs.argmax(axis=1)
+    flipped = rng.random(n) < 0.1
+    labels[flipped] = rng.integers(0, num_classes, flipped.sum())
+    indices = np.concatenate([np.arange(n)[:, None], rng.integers(0, n, (n, K_NEIGHBOURS))], axis=1)
+    fitted = rng.random(n) < 2 / 3
+    print(f"N = {n:,}, K = {num_classes:,}: probs {probs.nbytes / 2**20:.0f} MiB float32; "
+          f"one (N, K) float64 array would be {n * num_classes * 8 / 2**20:.0f} MiB")
+    for name, run in (("2/3 of the rows trained on", lambda: mislabel_scores(labels, probs, indices, fitted=fitted)),
+                      ("trained-on rows not known", lambda: mislabel_scores(labels, probs, indices))):
+        tracemalloc.start()
+        started = time.perf_counter()
+        run()
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        print(f"  {name:32s}{seconds:7.1f} s   peak {peak / 2**20:7.0f} MiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--cache", type=Path, help="keep the trained models' outputs here between runs")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--all", action="store_true", help="every candidate and ablation, mean p@k and AP")
+    parser.add_argument("--scale", nargs=2, type=int, metavar=("N", "K"), help="time the ranking alone")
     args = parser.parse_args()
+    if args.scale:
+        return scale(*args.scale)
     import torch
 
     torch.set_num_threads(1)  # the machine is shared; one thread was also the faster on these tiny batches
@@ -164,8 +204,8 @@ def main() -> None:
         args.cache.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     results = [result for name in args.datasets for seed in range(args.seeds)
-               for result in run_dataset(name, seed, args.cache)]
-    candidates.print_tables(results, args.seeds)
+               for result in run_dataset(name, seed, args.cache, args.all)]
+    candidates.print_tables(results, args.seeds, ablations=args.all)
     print(f"({time.perf_counter() - started:.0f} s)")
 
 

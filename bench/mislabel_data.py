@@ -1,10 +1,13 @@
-"""Image sets for bench/bench_mislabels.py, made here (no download): digits, and two synthetic sets whose class
-pairs share generating parameters, so a small CNN trained on clean labels still confuses specific pairs.
+"""Image sets for bench/bench_mislabels.py, made here (no download): digits, and three synthetic sets whose classes
+share generating parameters or parts, so a small CNN trained on clean labels still confuses specific classes.
 
   digits    scikit-learn's 8x8 digits upscaled to 16x16: real, mostly separable
   garments  20x20 grayscale silhouettes in ten clothing-like classes; T-shirt/shirt/pullover/coat overlap in
             sleeve length, body length and button line, sneaker/boot in shaft height, as in Fashion-MNIST
   textures  16x16 RGB oriented gratings; five pairs share a hue and differ by a few degrees of orientation
+  mixtures  16x16 RGB pictures of parts; each class mixes its own part with parts it shares with the two classes
+            beside it on a ring, so 30-60% of a class's images are drawn exactly as another class's are (Bayes
+            accuracy 82%): overlap no model can undo, and two look-alikes per class, not one
 """
 
 from __future__ import annotations
@@ -104,3 +107,41 @@ def textures(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     colour = hues[labels // 2] * rng.uniform(0.7, 1.0, (n, 1))
     images = 0.5 + 0.4 * wave[:, None] * colour[:, :, None, None] + rng.normal(0, 0.2, (n, 3, side, side))
     return images.astype(np.float32), labels.astype(np.int64)
+
+
+def mixtures(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 3, 16, 16) float32 and (n,) int64: every class is a mixture of parts drawn from one pool of 20
+    blob-and-stripe patterns: one part its own, and one shared with each of its two neighbours on a ring of
+    ten classes, with mixing weights drawn per class (the own part 40-70%). An image of a shared part is
+    the same picture whichever class drew it: overlap no model can undo, each class with two look-alikes.
+    The pool and the weights are the same for every seed; seeds draw new images."""
+    k, side = 10, 16
+    design = np.random.default_rng(20)
+    parts = [_part(design, side) for _ in range(2 * k)]  # 0..9 own, 10..19 shared by (c, c + 1)
+    own = design.uniform(0.4, 0.7, k)
+    left = design.uniform(0.3, 0.7, k) * (1 - own)
+    weights = np.zeros((k, 2 * k))
+    weights[np.arange(k), np.arange(k)] = own
+    weights[np.arange(k), k + (np.arange(k) - 1) % k] = left
+    weights[np.arange(k), k + np.arange(k)] = 1 - own - left
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % k
+    rng.shuffle(labels)
+    chosen = (rng.random(n)[:, None] > weights[labels].cumsum(axis=1)).sum(axis=1)
+    images = np.stack([parts[c] for c in chosen])
+    shift = rng.integers(-2, 3, (n, 2))
+    for i, (dy, dx) in enumerate(shift):
+        images[i] = np.roll(images[i], (dy, dx), axis=(1, 2))
+    images = images * rng.uniform(0.7, 1.2, (n, 3, 1, 1)) + rng.normal(0, 0.25, images.shape)
+    return images.astype(np.float32), labels.astype(np.int64)
+
+
+def _part(rng, side: int) -> np.ndarray:
+    """(3, side, side): three soft coloured blobs over a faint oriented stripe."""
+    yy, xx = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
+    angle, freq = rng.uniform(0, np.pi), rng.uniform(0.6, 1.6)
+    img = 0.15 * np.sin(freq * (xx * np.cos(angle) + yy * np.sin(angle)))[None] * rng.uniform(0.3, 1, (3, 1, 1))
+    for _ in range(3):
+        cy, cx, size = *rng.uniform(3, side - 3, 2), rng.uniform(1.5, 3.5)
+        img = img + rng.uniform(-0.8, 0.8, (3, 1, 1)) * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / size ** 2)[None]
+    return img.astype(np.float32)

@@ -1,5 +1,6 @@
 """Suspected-mislabel ranking: its properties, precision@k against cleanlab on planted cases (memorised flips,
-look-alike flips in overlapping classes), and its memory at K = 1,000."""
+look-alike flips in overlapping classes: pairs, and a ring where each class overlaps two), and its memory at
+K = 1,000."""
 
 import json
 import tracemalloc
@@ -53,6 +54,27 @@ def overlapping_pairs(seed: int, n: int = 1200, k: int = 6, d: int = 8, gap: flo
     return labels, probs, x.astype(np.float32), fitted, flipped
 
 
+def ring_of_classes(seed: int, n: int = 2400, k: int = 6, d: int = 4, radius: float = 3.0):
+    """Six Gaussian classes on a circle, each overlapping BOTH its neighbours (unit spread); the model is the exact
+    posterior of a model trained elsewhere on clean data; 10% of these (held-out) labels moved one way round the
+    ring (c -> c + 1), as annotators confuse a class with one look-alike. A label y whose model doubt points to
+    y - 1 (the class that gets mislabelled y) is likelier wrong than one whose doubt points to y + 1:
+    self-confidence can't tell them apart, the noise matrix can."""
+    rng = np.random.default_rng(seed)
+    truth = np.arange(n) % k
+    angle = 2 * np.pi * np.arange(k) / k
+    centres = np.zeros((k, d))
+    centres[:, 0], centres[:, 1] = radius * np.cos(angle), radius * np.sin(angle)
+    x = centres[truth] + rng.normal(0, 1, (n, d))
+    logits = -((x[:, None, :] - centres[None]) ** 2).sum(-1) / 2
+    probs = np.exp(logits - logits.max(1, keepdims=True))
+    probs /= probs.sum(1, keepdims=True)
+    labels = truth.copy()
+    flipped = rng.choice(n, n // 10, replace=False)
+    labels[flipped] = (truth[flipped] + 1) % k
+    return labels, probs, x.astype(np.float32), flipped
+
+
 def ranked(score: np.ndarray) -> np.ndarray:
     return np.argsort(-score, kind="stable")
 
@@ -70,22 +92,52 @@ def test_evidence_fields_are_shares_of_the_neighbours_labels_without_self():
 
 
 def test_the_witness_follows_the_split_the_model_was_trained_on():
+    """Each witness's rows keep its plain scale (1 - p on held-out rows, 1 - support on trained-on rows), handed
+    out in the witness's sharper order: the noise-aware posterior, and the neighbours' vote."""
     labels, probs, embeddings, fitted, _ = overlapping_pairs(0, n=300)
     indices = nearest_neighbours(embeddings, 15).indices
     scores = mislabel_scores(labels, probs, indices, fitted=fitted)
-    rows = np.arange(len(labels))
-    np.testing.assert_allclose(scores.score[~fitted], 1 - probs[rows, labels][~fitted])
+    p = probs[np.arange(len(labels)), labels]
     support = (scores.neighbours_label + scores.neighbours_model_label) / 2
-    np.testing.assert_allclose(scores.score[fitted], 1 - support[fitted])
-    unknown = mislabel_scores(labels, probs, indices)
-    np.testing.assert_allclose(unknown.score, 1 - np.minimum(probs[rows, labels], support))
+    np.testing.assert_allclose(np.sort(scores.score[~fitted]), np.sort(1 - p[~fitted]))
+    np.testing.assert_allclose(np.sort(scores.score[fitted]), np.sort(1 - support[fitted]))
+    held, trained = np.flatnonzero(~fitted), np.flatnonzero(fitted)
+    assert np.all(np.diff(scores.score[held[np.lexsort((1 - p[held], scores.model_wrong[held]))]]) >= 0)
+    by_vote = trained[np.lexsort((1 - support[trained], 1 - scores.neighbours_label[trained]))]
+    assert np.all(np.diff(scores.score[by_vote]) >= 0)
+    assert np.isnan(scores.model_wrong[fitted]).all() and (scores.model_wrong[~fitted] >= 0).all()
     assert set(np.unique(scores.basis[fitted])) == {1} and set(np.unique(scores.basis[~fitted])) == {0}
+    unknown = mislabel_scores(labels, probs, indices)
+    np.testing.assert_array_equal(unknown.basis, support < p)
+    np.testing.assert_allclose(np.sort(unknown.score), np.sort(1 - np.minimum(p, support)))
 
 
 def test_training_splits_are_found_by_name():
     split = np.array([0, 1, 1, 2])
     np.testing.assert_array_equal(fitted_rows(split, ["Train", "val", "test"]), [True, False, False, False])
+    np.testing.assert_array_equal(fitted_rows(split, ["val", "Test", "validation"]), [False] * 4)
     assert fitted_rows(split, ["val", "test", "other"]) is None
+
+
+def test_look_alike_flips_in_a_ring_of_overlapping_classes_rank_above_every_cleanlab_ranking():
+    """A val-only report on the ring: at least as good as every cleanlab ranking on each seed, and 6 more of the
+    720 flips in the three top-240s; plain self-confidence (the ranking before the noise matrix, and cleanlab's
+    best here) finds none more, so this fails if the held-out rows lose the noise-aware order."""
+    filters = pytest.importorskip("cleanlab.filter")
+    rank = pytest.importorskip("cleanlab.rank")
+    extra = []
+    for seed in range(3):
+        labels, probs, embeddings, flipped = ring_of_classes(seed)
+        k = len(flipped)
+        fitted = fitted_rows(np.zeros(len(labels), int), ["val"])
+        scores = mislabel_scores(labels, probs, nearest_neighbours(embeddings, 15).indices, fitted=fitted)
+        theirs = [ranked(1 - rank.get_label_quality_scores(labels, probs, method=method))
+                  for method in ("self_confidence", "normalized_margin", "confidence_weighted_entropy")]
+        theirs.append(filters.find_label_issues(labels, probs, return_indices_ranked_by="self_confidence"))
+        found = [int(np.isin(order[:k], flipped).sum()) for order in [ranked(scores.score), *theirs]]
+        assert found[0] >= max(found[1:]), (seed, found)
+        extra.append(found[0] - max(found[1:]))
+    assert sum(extra) >= 6, extra
 
 
 def test_a_label_disputed_by_model_and_neighbours_ranks_first():

@@ -26,7 +26,7 @@ TITLE = "Suspected mislabels"
 TEMPLATE = "_mislabels.html"
 NEIGHBOURS_USED = ANALYSIS_NEIGHBOURS
 NEIGHBOURS_SHOWN = 8
-THRESHOLD = 0.5  # the trusted witness gives the given label less than half
+THRESHOLD = 0.5  # as many of a witness's samples as it gives the label less than half
 JSON_LIMIT = 1000  # report.json lists at most this many, best first
 
 
@@ -94,8 +94,9 @@ class MislabelsResult(Result):
             "suspected_mislabels": [{key: r[key] for key in JSON_KEYS} for r in self.rows],
             "suspected_mislabels_method": {
                 "score": self.method,
-                "trained_on": (f"splits named {' or '.join(TRAINING_SPLITS)}" if self.fitted_known
-                               else "not known (no split is named so): the weaker witness decides"),
+                "trained_on": (f"splits named {' or '.join(TRAINING_SPLITS)}; the others held out" if self.fitted_known
+                               else "not known (no split is named train, nor every split like a held-out one): "
+                                    "the weaker witness decides"),
                 "threshold": THRESHOLD, "limit": JSON_LIMIT, "neighbours": self.k,
             },
         }
