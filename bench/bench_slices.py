@@ -5,9 +5,10 @@
 
 Builds a synthetic Collected (clustered embeddings, errors at 10%, eight image properties, paths from two
 sources), plants a darkened group of a tenth of the evaluation split that the model gets wrong 60% of the time,
-and times the two sections' run() (the features, the embedding regions and the search) and their JSON. Then, on
-data whose errors are uniform (no planted group), counts the slices reported over many seeds: the search's
-false-positive rate. Prints figures; asserts nothing.
+and times the two sections' run() (the features, the embedding regions and the search) and their JSON, wall and
+CPU seconds, with BLAS and OpenMP held to one thread as in a report (runtime/fits.py). Then, on data whose
+errors are uniform (no planted group), counts the slices reported over many seeds: the search's false-positive
+rate. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -53,7 +54,17 @@ def synthetic(n: int, k: int, *, seed: int, planted: bool, d: int = 64):
         properties=properties)
 
 
+def clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def seconds(start: tuple[float, float], end: tuple[float, float]) -> str:
+    return f"{end[0] - start[0]:.2f} s ({end[1] - start[1]:.2f} s CPU)"
+
+
 def timed(n: int, k: int, seed: int) -> None:
+    from threadpoolctl import threadpool_limits
+
     from reportgen.analyses import properties, slices
     from reportgen.compute.slice_features import slice_features
     from reportgen.compute.slice_statistics import p_text
@@ -61,24 +72,24 @@ def timed(n: int, k: int, seed: int) -> None:
     collected = synthetic(n, k, seed=seed, planted=True)
     import sklearn.cluster  # noqa: F401  the pipeline imports it during the collect pass; keep it out of the figure
 
-    started = time.perf_counter()
-    props = properties.run(collected)
-    props.json()
-    props.findings()
-    middle = time.perf_counter()
-    rows = np.flatnonzero(collected.split == 1)
-    features = slice_features(collected, rows, seed=seed)
-    after_features = time.perf_counter()
-    found = slices.run(collected, seed=seed)
-    found.json()
-    found.findings()
-    done = time.perf_counter()
-    print(f"N = {n:,}, K = {k:,} ({len(rows):,} evaluation rows): properties {middle - started:.2f} s, slices "
-          f"{done - after_features:.2f} s (its features alone {after_features - middle:.2f} s), "
+    with threadpool_limits(limits=1):
+        started = clock()
+        props = properties.run(collected)
+        props.json()
+        props.findings()
+        middle = clock()
+        rows = np.flatnonzero(collected.split == 1)
+        slice_features(collected, rows, seed=seed)
+        after_features = clock()
+        found = slices.run(collected, seed=seed)
+        found.json()
+        found.findings()
+        done = clock()
+    print(f"N = {n:,}, K = {k:,} ({len(rows):,} evaluation rows): properties {seconds(started, middle)}, slices "
+          f"{seconds(after_features, done)}, its features alone {seconds(middle, after_features)}; "
           f"{found.search.tested:,} slices tested, {len(found.slices)} reported")
     for f in found.slices[:5]:
         print(f"  {found.sentence(f)} ({f.size:,} images, q {p_text(f.q)})")
-    del features
 
 
 def null_rate(n: int, k: int, seeds: int) -> None:

@@ -160,12 +160,13 @@ class PropertiesResult(Result):
             if not count or (not worse and (name == "grayscale" or not FLAG_SHARE * n <= count <= FLAG_MOST * n)):
                 continue
             where = f" of the {n} {self.evaluation} images" if self.evaluation else f" of {n} images"
-            text = f"{count}{where} ({count / n:.0%}) are {name} ({f['rule']})"
+            text = f"{count}{where} ({count / n:.0%}) are {name}: {f['rule']}"
             text += (f"; the model gets {acc['flagged']:.0%} of them right against {acc['rest']:.0%} of the rest."
                      if acc is not None else ".")
-            found.append(Finding(f"{ID}/flag/{name}", ID, "medium" if worse else "low",
-                                 min(1.0, count / n * 4) if not worse else 0.5 + 0.5 * (acc["rest"] - acc["flagged"]),
-                                 text, f["examples"][:8], subject=f"flag:{name}"))
+            # without an accuracy gap a flag is context, below the low findings that point at a problem
+            score = 0.5 + 0.5 * (acc["rest"] - acc["flagged"]) if worse else 0.2 * min(1.0, count / n / FLAG_MOST)
+            found.append(Finding(f"{ID}/flag/{name}", ID, "medium" if worse else "low", score, text,
+                                 f["examples"][:8], subject=f"flag:{name}"))
         return found
 
 

@@ -11,8 +11,8 @@ A slice is reported when all of these hold:
     smaller groups are the business of the per-sample lists;
   - its error rate is well above the rate of the rest: one-sided Fisher's exact test (errors in the slice vs
     out of it, the hypergeometric tail), then Benjamini-Hochberg over EVERY slice tested, q < ALPHA (0.01). With
-    errors spread at random, 2 data sets in 100 showed a slice (bench/bench_slices.py), none of the seeds in
-    tests/test_slices.py;
+    errors spread at random, 2 synthetic data sets in 300 showed a slice (bench/bench_slices.py), none of the
+    seeds in tests/test_slices.py;
   - the effect is large: at least MIN_EXCESS (5 points) above the overall rate and at least half again the
     overall error (or half its accuracy, above 50% error): 6% overall needs 11%, 30% needs 45%;
   - a pair says more than each of its two single-feature parents: 5 points worse than the parent, and worse than

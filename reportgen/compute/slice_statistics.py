@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-ALPHA = 0.01  # q: with errors spread at random, about 1 data set in 100 shows a slice (bench/bench_slices.py)
+ALPHA = 0.01  # q: with errors spread at random, 2 data sets in 300 showed a slice (bench/bench_slices.py)
 MIN_EXCESS = 0.05
 SLICELINE_ALPHA = 0.95
 
