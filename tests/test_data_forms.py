@@ -192,6 +192,9 @@ def test_unlabelled_images_with_labelled_reference(model_files, image_tree, tmp_
     assert report["n_samples"] == 25 and report["n_skipped"] == 1
     assert sum(report["predictions"]["class_counts"].values()) == 25
     assert "mislabels" not in report and "confusion" not in report
+    from reportgen import pr_markdown
+
+    assert "| mean confidence (no labels: predictions only) |" in pr_markdown(report)
     reference = report["reference"]
     assert reference["n_reference"] == len(list((image_tree / "train").glob("*/*.png")))
     assert reference["farthest"][0]["path"] == "white.png" and reference["farthest"][0]["far"]

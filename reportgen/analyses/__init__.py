@@ -19,11 +19,13 @@ from reportgen.analyses import (
                                 notes,
                                 predictions,
                                 projection_view,
+                                properties,
                                 raw_vs_model,
                                 reference,
                                 saliency_maps,
                                 sample_explorer,
                                 skipped_files,
+                                slices,
                                 subpopulations,
                                 summary,
                                 train_vs_val,
@@ -31,11 +33,10 @@ from reportgen.analyses import (
 )
 
 REGISTRY = [summary, notes, baseline, training_curves, projection_view, sample_explorer, confusion, calibration,
-            class_groups,
-            hardest, mislabels, confusable_classes, loss_vs_distance, subpopulations, raw_vs_model, train_vs_val,
-            saliency_maps, insides, skipped_files]
+            class_groups, hardest, mislabels, confusable_classes, loss_vs_distance, subpopulations, slices, properties,
+            raw_vs_model, train_vs_val, saliency_maps, insides, skipped_files]
 
 # Images without labels: what needs no label (where the model puts them, how sure it is, how they compare with
 # labelled data given as --reference).
-UNLABELLED_REGISTRY = [summary, notes, projection_view, sample_explorer, predictions, reference, insides,
+UNLABELLED_REGISTRY = [summary, notes, projection_view, sample_explorer, predictions, reference, properties, insides,
                        skipped_files]
