@@ -109,14 +109,51 @@ def row(n: int, k: int) -> None:
           f"{len(flagged):,} flagged in all")
 
 
+def against_cleanlab(n: int, k: int) -> None:
+    """Datalab's near_duplicate and outlier issue types on the same synthetic embeddings (Euclidean): the overlap
+    of the flagged sets. Datalab sees the embeddings only, so the re-encoded copies are ours alone."""
+    import warnings
+
+    from cleanlab import Datalab
+
+    from reportgen.analyses import duplicates, outliers
+    from reportgen.compute.neighbours import ANALYSIS_NEIGHBOURS, shared_neighbours
+
+    collected, planted, far = synthetic(n, k)
+    graph = shared_neighbours(collected.embeddings, ANALYSIS_NEIGHBOURS)
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lab = Datalab(data={"label": collected.labels}, label_name="label", verbosity=0)
+        lab.find_issues(features=collected.embeddings, issue_types={"near_duplicate": {"metric": "euclidean"},
+                                                                     "outlier": {"metric": "euclidean"}})
+    seconds = time.perf_counter() - started
+    issues = lab.get_issues()
+    found = duplicates.run(collected, neighbours=graph)
+    ours = {i for g in found.groups if "pixels" in g["found_by"] or "embedding" in g["found_by"] for i in g["rows"]}
+    theirs = set(np.flatnonzero(issues["is_near_duplicate_issue"]).tolist())
+    flagged = {r["index"] for r in outliers.run(collected, neighbours=graph).rows}
+    theirs_out = set(np.flatnonzero(issues["is_outlier_issue"]).tolist())
+    def overlap(ours: set, theirs: set) -> str:
+        both = len(ours & theirs)
+        return f"{both:,} flagged by both of ours {len(ours):,} / theirs {len(theirs):,} (Jaccard " \
+               f"{both / max(1, len(ours | theirs)):.3f})"
+
+    print(f"cleanlab Datalab at N={n:,} ({seconds:.1f} s): near duplicates (exact + embedding links) "
+          f"{overlap(ours, theirs)}; outliers (embedding only) {overlap(flagged, theirs_out)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[20_000, 200_000])
     parser.add_argument("--k", type=int, default=1000)
+    parser.add_argument("--cleanlab", type=int, default=0, help="also compare with cleanlab's Datalab at this N")
     args = parser.parse_args()
     pass_cost()
     for n in args.n:
         row(n, args.k)
+    if args.cleanlab:
+        against_cleanlab(args.cleanlab, args.k)
 
 
 if __name__ == "__main__":

@@ -102,10 +102,9 @@ class DuplicatesResult(Result):
         keys = ("paths", "splits", "kind", "distance", "relative_distance", "hash_bits", "found_by", "labels",
                 "leak", "label_conflict")
         return {"duplicates": [{k: g[k] for k in keys} for g in self.groups[:JSON_LIMIT]],
-                "duplicates_summary": {**self.counts(), "leakage": {s["split"]: {k: v for k, v in s.items()
-                                                                                 if k not in ("split", "rows")}
-                                                                    for s in self.leakage},
-                                       "method": self.method, "limit": JSON_LIMIT}}
+                "duplicates_summary": {**self.counts(), "method": self.method, "limit": JSON_LIMIT,
+                                       "leakage": {s["split"]: {k: v for k, v in s.items() if k != "split"}
+                                                   for s in self.leakage}}}
 
     def findings(self) -> list[Finding]:
         """Leakage per evaluation split (high from LEAK_HIGH of the split or of accuracy), copies inside splits
@@ -128,7 +127,7 @@ class DuplicatesResult(Result):
             score = min(1.0, 20 * share) if split["split"] == self.evaluation else min(1.0, 10 * share)
             out.append(Finding(f"{ID}/leakage/{split['split']}", ID, "high" if high else "medium", score, text,
                                evidence, subject=f"leakage:{split['split']}"))
-        inside = [g for g in self.others]
+        inside = self.others
         if inside:
             n = sum(len(g["rows"]) for g in inside)
             share = n / max(self.n_samples, 1)
@@ -175,8 +174,7 @@ def leakage_table(collected, groups: list[dict], train: set[int]) -> list[dict]:
         kept = members & ~leaked
         accuracy = lambda m: float(collected.correct[m].mean()) if collected.labelled and m.any() else None  # noqa: E731
         out.append({"split": name, "n": int(members.sum()), "n_leaked": int((members & leaked).sum()),
-                    "accuracy": accuracy(members), "accuracy_without": accuracy(kept),
-                    "rows": np.flatnonzero(members & leaked).tolist()})
+                    "accuracy": accuracy(members), "accuracy_without": accuracy(kept)})
     return out
 
 

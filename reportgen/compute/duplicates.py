@@ -60,8 +60,9 @@ def _pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
     keep = lo != hi
     base = int(hi.max()) + 1 if hi.size else 1
-    codes = np.unique(lo[keep] * base + hi[keep])  # one int64 per pair: sorting rows of two was 10x slower
-    return codes // base, codes % base
+    codes = np.sort(lo[keep] * base + hi[keep])  # one int64 per pair: sorting rows of two was 10x slower
+    codes = codes[np.concatenate([[True], codes[1:] != codes[:-1]])] if codes.size else codes
+    return codes // base, codes % base  # (np.unique's hash table took 2.9 s for 2.7M codes, this sort 0.2 s)
 
 
 def exact_pairs(pixel_hash: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -106,14 +107,12 @@ def hash_pairs(phash: np.ndarray, pixels: np.ndarray, *, bits: int = HASH_BITS, 
         order = np.lexsort((phash, key))  # same block together, similar whole hashes side by side
         for offset in range(1, min(window, n - 1) + 1):
             i, j = order[:-offset], order[offset:]
-            same = key[i] == key[j]
-            found_a.append(i[same])
-            found_b.append(j[same])
+            close = (key[i] == key[j]) & (hamming(phash[i], phash[j]) <= bits)
+            found_a.append(i[close])
+            found_b.append(j[close])
     if not found_a:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     a, b = _pairs(np.concatenate(found_a), np.concatenate(found_b))
-    close = hamming(phash[a], phash[b]) <= bits
-    a, b = a[close], b[close]
     keep = np.zeros(a.shape[0], bool)
     for start in range(0, a.shape[0], PIXEL_CHUNK):
         sa, sb = a[start:start + PIXEL_CHUNK], b[start:start + PIXEL_CHUNK]
