@@ -166,6 +166,7 @@ def test_foreign_images_top_the_outliers(planted):
     gallery = soup.find("section", id="outliers").select(".rg-outliers figure[data-index]")
     samples = json.loads(soup.find("script", id="sample-data").string)
     assert [samples["path"][int(f["data-index"])] for f in gallery] == [o["path"] for o in outliers][:len(gallery)]
+    assert samples["outlier"]["score"] == pytest.approx(report["outliers_summary"]["scores"], abs=0.0051)
     assert len(samples["outlier"]["score"]) == report["n_samples"]
 
 

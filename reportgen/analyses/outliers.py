@@ -77,6 +77,10 @@ class OutliersResult(Result):
                     "k": K, "fence_factor": FENCE, "embedding_fence": round(self.embedding.fence, 4),
                     "pixel_fence": round(self.pixels.fence, 4) if self.pixels else None,
                     "n_flagged": len(self.rows), "limit": JSON_LIMIT, "class_by": self.by,
+                    # every sample's, row i = sample i (the ranked list above holds the flagged ones)
+                    "scores": np.round(self.score, 4).tolist(),
+                    "embedding_scores": np.round(self.embedding.score, 4).tolist(),
+                    "pixel_scores": np.round(self.pixels.score, 4).tolist() if self.pixels else None,
                     "per_class": {c["class"]: {"n": c["n"], "flagged": c["flagged"], "median_score": c["median"],
                                                "typical": c["typical_paths"], "atypical": c["atypical_paths"]}
                                   for c in self.per_class}}}
