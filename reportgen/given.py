@@ -54,7 +54,7 @@ def open_given(model, data, opts: ReportOptions, device: torch.device, stack: Ex
     groups = load_class_groups(opts.class_groups, source.classes) if opts.class_groups and source.classes else None
     spec = infer_input_spec(loaded.module, image_size=opts.image_size, mean=opts.mean, std=opts.std,
                             channels=opts.channels, normalize=opts.normalize, arch=opts.arch,
-                            transform=opts.transform)
+                            transform=opts.transform, data_normalize=source.normalize)
     if spec.size is None:
         spec.size = first_image_size(source, spec.channels)
         spec.source += "; size of the first image"

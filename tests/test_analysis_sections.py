@@ -6,9 +6,10 @@ import json
 import pytest
 from bs4 import BeautifulSoup
 
-SECTIONS = ("mislabels", "confusable-classes", "loss-vs-distance", "subpopulations", "raw-vs-model", "train-vs-val")
-JSON_KEYS = ("suspected_mislabels", "confusable_classes", "loss_vs_distance", "subpopulations", "raw_vs_model",
-             "train_vs_val")
+SECTIONS = ("mislabels", "confusable-classes", "loss-vs-distance", "subpopulations", "slices", "properties",
+            "raw-vs-model", "train-vs-val")
+JSON_KEYS = ("suspected_mislabels", "confusable_classes", "loss_vs_distance", "subpopulations", "slices",
+             "image_properties", "raw_vs_model", "train_vs_val")
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +37,8 @@ def test_sections_render_without_errors_and_json_has_their_keys(page):
 def test_figures_parse_and_their_points_are_samples(page):
     soup, report, _ = page
     figures = soup.select("script.rg-figure")
-    assert {f.find_parent("section")["id"] for f in figures} == {"calibration", "loss-vs-distance", "raw-vs-model",
-                                                                 "train-vs-val"}
+    assert {f.find_parent("section")["id"] for f in figures} == {"calibration", "loss-vs-distance", "properties",
+                                                                 "raw-vs-model", "train-vs-val"}
     for script in figures:
         assert soup.find(id=script["data-target"]) is not None, script["data-target"]
         figure = json.loads(script.string)

@@ -79,6 +79,9 @@ def test_model_in_memory_is_handed_back_as_it_was(tiny_model, image_tree, tmp_pa
         report_of(tiny_model, image_tree / "val", tmp_path)
         assert tiny_model.training, "the caller's module was left in eval mode"
         assert all(p.requires_grad for p in tiny_model.parameters())
+        hooks = [m for m in tiny_model.modules() if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks
+                 or getattr(m, "_full_backward_hooks", None)]
+        assert not hooks, f"hooks left on {hooks}"
     finally:
         tiny_model.eval()
 
@@ -189,6 +192,9 @@ def test_unlabelled_images_with_labelled_reference(model_files, image_tree, tmp_
     assert report["n_samples"] == 25 and report["n_skipped"] == 1
     assert sum(report["predictions"]["class_counts"].values()) == 25
     assert "mislabels" not in report and "confusion" not in report
+    from reportgen import pr_markdown
+
+    assert "| mean confidence (no labels: predictions only) |" in pr_markdown(report)
     reference = report["reference"]
     assert reference["n_reference"] == len(list((image_tree / "train").glob("*/*.png")))
     assert reference["farthest"][0]["path"] == "white.png" and reference["farthest"][0]["far"]
@@ -213,3 +219,33 @@ def test_an_evaluation_transform_for_files(tiny_model, image_tree, on_disk, tmp_
     shifted = transforms.Compose([transforms.Grayscale(), transforms.ToTensor(), transforms.Normalize((0.5,), (0.25,))])
     report = report_of(tiny_model, image_tree / "val", tmp_path, "n", transform=shifted)
     assert "mean [0.5], std [0.25]" in report["model"]["input"] and "given transform" in report["model"]["input"]
+
+
+def test_a_datasets_own_normalize_turns_its_tensors_back_into_pictures(tiny_model, image_tree, tmp_path):
+    from torchvision import transforms
+    from torchvision.datasets import ImageFolder
+
+    from reportgen.collect.dataset import Preprocess
+    from reportgen.model.input_spec import infer_input_spec
+
+    normalise = transforms.Compose([transforms.Grayscale(), transforms.ToTensor(), transforms.Normalize((0.5,), (0.25,))])
+    val = ImageFolder(image_tree / "val", transform=normalise)
+    source = open_data(val)
+    assert source.normalize == ((0.5,), (0.25,))
+    spec = infer_input_spec(tiny_model, data_normalize=source.normalize)
+    tensor = source.reader.read(source.samples[0], 1, None).image
+    picture = np.asarray(Preprocess(spec).picture(tensor), dtype=int)
+    original = np.asarray(Image.open(val.samples[0][0]).convert("L"), dtype=int)
+    assert np.abs(picture - original).max() <= 1
+    report = report_of(tiny_model, val, tmp_path)
+    assert "dataset's own transform's Normalize" in report["model"]["input"]
+
+
+def test_a_flattening_mlp_says_its_channels(image_tree, tmp_path):
+    """An MLP's first layer is Linear: nothing to read the channel count from; --channels / channels= says it."""
+    torch.manual_seed(0)
+    mlp = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(256, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+    report = report_of(mlp.eval(), image_tree / "val", tmp_path, channels=1)
+    assert report["n_samples"] == 24 and "1 channel from --channels" in report["model"]["input"]
+    with pytest.raises(ReportgenError, match="check --image-size, --mean/--std and the channel count"):
+        report_of(mlp.eval(), image_tree / "val", tmp_path, "three")  # 3x16x16 = 768 inputs, not 256

@@ -113,7 +113,7 @@ def test_trusted_pickle_finds_its_class_in_the_working_folder(tiny_model, image_
     os.rename(tmp_path / "my_nets.py", tmp_path / "elsewhere.py")
     __import__("sys").modules.pop("my_nets", None)
     gone = CliRunner().invoke(cli, args[:3] + ["-o", "r2.html", "-q"])
-    assert gone.exit_code == 2 and "needs 'my_nets'" in gone.stderr and "run reportgen from the folder" in gone.stderr
+    assert gone.exit_code == 2 and "needs 'my_nets.TinyNet'" in gone.stderr and "run reportgen from the folder" in gone.stderr
 
 
 def test_image_size_flag_takes_height_and_width(model_files, image_tree, tmp_path):

@@ -21,11 +21,13 @@ from reportgen.analyses import (
                                 outliers,
                                 predictions,
                                 projection_view,
+                                properties,
                                 raw_vs_model,
                                 reference,
                                 saliency_maps,
                                 sample_explorer,
                                 skipped_files,
+                                slices,
                                 subpopulations,
                                 summary,
                                 train_vs_val,
@@ -33,11 +35,10 @@ from reportgen.analyses import (
 )
 
 REGISTRY = [summary, notes, baseline, training_curves, projection_view, sample_explorer, confusion, calibration,
-            class_groups,
-            hardest, mislabels, duplicates, outliers, confusable_classes, loss_vs_distance, subpopulations,
-            raw_vs_model, train_vs_val, saliency_maps, insides, skipped_files]
+            class_groups, hardest, mislabels, duplicates, outliers, confusable_classes, loss_vs_distance,
+            subpopulations, slices, properties, raw_vs_model, train_vs_val, saliency_maps, insides, skipped_files]
 
 # Images without labels: what needs no label (where the model puts them, how sure it is, how they compare with
 # labelled data given as --reference, copies and outliers).
 UNLABELLED_REGISTRY = [summary, notes, projection_view, sample_explorer, predictions, reference, duplicates, outliers,
-                       insides, skipped_files]
+                       properties, insides, skipped_files]

@@ -173,5 +173,9 @@ def from_memory(data, *, classes: list[str] | None = None) -> DataSource:
         raise DataError("the dataset is empty: nothing to analyse")
     names = [str(c) for c in (classes or found_names or [])]
     kind = type(splits[0][1]).__name__
+    from reportgen.model.input_spec import normalize_of
+
+    found = [normalize_of(t) for t in (getattr(d, "transform", None) for d in datasets) if t is not None]
     return DataSource(root=None, layout="dataset", classes=names, split_names=[n for n, _ in splits], samples=samples,
-                      reader=DatasetReader(datasets, columns), labelled=labelled, described=f"{kind} (in memory)")
+                      reader=DatasetReader(datasets, columns), labelled=labelled, described=f"{kind} (in memory)",
+                      normalize=next((n for n in found if n), None))

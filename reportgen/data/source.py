@@ -65,6 +65,7 @@ class DataSource:
     reader: Any = field(default_factory=FileReader)
     labelled: bool = True
     described: str = ""  # what the data is, for titles and the provenance ("data/", "CIFAR10 (in memory)")
+    normalize: tuple | None = None  # (mean, std) of the Normalize in a dataset's own transform: its tensors' pictures
 
     def display(self, sample: Sample) -> str:
         return sample.name if sample.name is not None else display_path(sample.path, self.root)

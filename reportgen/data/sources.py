@@ -9,7 +9,6 @@ to learn and the caller gets None.
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
 
 import numpy as np
 
@@ -18,10 +17,19 @@ MIN_SOURCE_SIZE = 5
 
 
 def source_key(path: str, ignored: set[str]) -> str:
-    """Folders and file-name prefix of `path`, leaving out split and class names (`ignored`, lower case)."""
-    parts = PurePosixPath(path.replace("\\", "/")).parts
+    """Folders and file-name prefix of `path`, leaving out split and class names (`ignored`, lower case).
+
+    Plain string operations with PurePosixPath's rules (empty and "." parts dropped, the stem cut at the last
+    dot): pathlib took 1.1 s of the 1.2 s at 200,000 paths."""
+    posix = path.replace("\\", "/")
+    parts = [p for p in posix.split("/") if p not in ("", ".")]
+    if posix.startswith("/"):  # the root is a part of its own; POSIX keeps exactly two leading slashes
+        parts.insert(0, "//" if posix.startswith("//") and not posix.startswith("///") else "/")
     folders = [p for p in parts[:-1] if p.lower() not in ignored]
-    prefix = TRAILING_COUNTER.sub("", PurePosixPath(parts[-1]).stem).lower() if parts else ""
+    name = parts[-1] if parts and parts[-1] not in ("/", "//") else ""
+    dot = name.rfind(".")
+    stem = name[:dot] if 0 < dot < len(name) - 1 else name
+    prefix = TRAILING_COUNTER.sub("", stem).lower() if parts else ""
     tokens = folders + ([prefix] if prefix and prefix not in ignored else [])
     return "/".join(tokens) or "(no name)"
 

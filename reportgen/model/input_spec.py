@@ -78,12 +78,14 @@ def normalize_of(transform) -> tuple[tuple[float, ...], tuple[float, ...]] | Non
 def infer_input_spec(model: torch.nn.Module, *, image_size: int | tuple[int, int] | None = None,
                      mean: tuple[float, ...] | None = None, std: tuple[float, ...] | None = None,
                      channels: int | None = None, normalize: str | None = None, arch: str | None = None,
-                     transform=None) -> InputSpec:
+                     transform=None, data_normalize: tuple | None = None) -> InputSpec:
+    """data_normalize: (mean, std) of the Normalize in the dataset's own transform (its tensors arrive prepared;
+    the pair turns them back into pictures)."""
     fixed_channels, size, source = _from_graph(model) or _from_first_conv(model) or (3, None, "default (3 channels)")
     convention = convention_of(model, arch)
     resize = None
     if channels:
-        fixed_channels, source = channels, f"{channels} channels from --channels"
+        fixed_channels, source = channels, f"{channels} channel{'s' if channels > 1 else ''} from --channels"
     if image_size:
         size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
         source += "; size from --image-size"
@@ -100,6 +102,9 @@ def infer_input_spec(model: torch.nn.Module, *, image_size: int | tuple[int, int
     elif transform is not None and normalize_of(transform):
         mean, std = normalize_of(transform)
         source += "; mean/std from the transform's Normalize"
+    elif not (mean or std) and data_normalize:
+        mean, std = data_normalize
+        source += "; mean/std from the dataset's own transform's Normalize"
     elif not (mean or std) and convention and convention.mean:
         mean, std = convention.mean, convention.std
         source += f"; mean/std from {convention.where}"

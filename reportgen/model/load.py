@@ -179,11 +179,38 @@ def load_trusted_pickle(path: Path):
     try:
         return torch.load(str(path), map_location="cpu", weights_only=False)
     except (ModuleNotFoundError, AttributeError) as exc:
-        missing = getattr(exc, "name", None) or str(exc)
+        module = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
+        wanted = [f"{m}.{c}" for m, c in pickled_classes(path) if module is None or m.split(".")[0] == module]
+        missing = wanted[0] if len(wanted) == 1 or (wanted and module) else (module or str(exc))
         raise ModelFormatError(
             f"{path}: the pickled model needs {missing!r}, which can't be imported ({exc}); run reportgen from the "
             "folder that holds that module (or add it to PYTHONPATH), or save the model with torch.export instead"
         ) from exc
+
+
+def pickled_classes(path: Path) -> list[tuple[str, str]]:
+    """(module, name) of every global a torch.save file's pickle refers to, read with pickletools (which walks
+    the opcodes and runs nothing), leaving out torch's own and the standard library's."""
+    import pickletools
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read(next(n for n in archive.namelist() if n.endswith("data.pkl")))
+    except (OSError, zipfile.BadZipFile, StopIteration):
+        return []
+    found, strings = [], []
+    try:
+        for op, arg, _pos in pickletools.genops(data):
+            if isinstance(arg, str):
+                strings.append(arg)
+            if op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                found.append((strings[-2], strings[-1]))
+            elif op.name == "GLOBAL" and isinstance(arg, str):
+                found.append(tuple(arg.split(" ", 1)))
+    except (ValueError, pickle.UnpicklingError):
+        pass
+    own = ("torch", "collections", "builtins", "_codecs", "numpy", "copyreg")
+    return list(dict.fromkeys((m, c) for m, c in found if m.split(".")[0] not in own))
 
 
 def _find_state_dict(obj) -> dict | None:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import jinja2
 
+from reportgen.compute.slice_statistics import p_text
+
 # No host sources anywhere: the page can't fetch, post or load anything from the network.
 # 'unsafe-eval' is needed by plotly's WebGL scatter (regl compiles its shaders' glue with Function).
 CONTENT_SECURITY_POLICY = (
@@ -28,6 +30,7 @@ def _environment() -> jinja2.Environment:
     env.filters["num"] = _format_number
     env.filters["pct"] = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"
     env.filters["counted"] = counted
+    env.filters["p"] = p_text
     return env
 
 

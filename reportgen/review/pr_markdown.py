@@ -72,6 +72,12 @@ def split_table(report: dict) -> list[str]:
     splits, head = report.get("splits", {}), _evaluation_split(report)
     compared = (report.get("baseline") or {}).get("splits", {})
     order = sorted(splits, key=lambda name: name != head)
+    if report.get("labelled") is False:  # a predictions-only report: no accuracy or loss to show
+        lines = ["| split | samples | mean confidence (no labels: predictions only) |", "|---|--:|--:|"]
+        for name in order:
+            label = f"**{_cell(name)}** (evaluation)" if name == head else _cell(name)
+            lines.append(f"| {label} | {splits[name].get('n_samples', '')} | {_pct(splits[name].get('mean_confidence'))} |")
+        return lines
     if compared:
         lines = ["| split | samples | baseline accuracy | accuracy | Δ | mean loss |", "|---|--:|--:|--:|--:|--:|"]
     else:
