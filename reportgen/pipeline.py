@@ -131,7 +131,8 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
     report = report_json(outcome.sections, base={
         "schema_version": SCHEMA_VERSION, "title": title, "report_html": output.name,
         "findings": [f.json(collected.paths) for f in findings]})
-    html = render_html(outcome.sections, title=title, samples=sample_payload(collected, seed=opts.seed, groups=groups),
+    samples = sample_payload(collected, seed=opts.seed, groups=groups, sections=outcome.sections)
+    html = render_html(outcome.sections, title=title, samples=samples,
                        meta={"version": __version__, "title": title, "index": index_entry(report)},
                        digest={"headline": headline(report),
                                "findings": digest_view(findings, collected, {s.id: s.title for s in outcome.sections})})

@@ -233,6 +233,9 @@
 
   // --- which samples a class, a group or a legend entry covers ---
   const groupOf = (k) => (S.groups ? S.groups.of_class[k] : null);
+  // The outliers section's score over its fence: dark up to the typical sample's, yellow from the fence (1) on.
+  const outlierMode = () => S.outlier && { name: "outlier score", numeric: (i) => S.outlier.score[i], title: "outlier score",
+    range: [S.outlier.typical, S.outlier.fence], note: "dark: typical, yellow: beyond the fence (flagged)" };
   function colourModes() {
     if (!LABELLED) {
       const modes = {
@@ -240,6 +243,7 @@
         confidence: { name: "confidence", numeric: (i) => S.confidence[i], title: "confidence" },
       };
       if (S.groups) modes.group = { name: "class group", key: (i) => groupOf(S.pred[i]), names: S.groups.names, colour: colourOf };
+      if (S.outlier) modes.outlier = outlierMode();
       return modes;
     }
     const modes = {
@@ -252,6 +256,7 @@
     if (S.groups) {
       modes.group = { name: "class group", key: (i) => groupOf(S.label[i]), names: S.groups.names, colour: colourOf };
     }
+    if (S.outlier) modes.outlier = outlierMode();
     return modes;
   }
 
@@ -279,7 +284,7 @@
 
     function drawLegend(mode) {
       if (!legend) return;
-      if (!mode.names) { legend.replaceChildren(el("span", { class: "muted", text: `colour: ${mode.title} (dark low, yellow high)` })); return; }
+      if (!mode.names) { legend.replaceChildren(el("span", { class: "muted", text: `colour: ${mode.title} (${mode.note || "dark low, yellow high"})` })); return; }
       if (mode.names.length > LEGEND_MAX) {
         legend.replaceChildren(el("span", { class: "muted", text: `${mode.names.length} colours are too many to tell apart: type a class name above to make its samples stand out.` }));
         return;
@@ -307,6 +312,7 @@
       if (mode.numeric) {
         Object.assign(marker, { color: rows.map(mode.numeric), colorscale: "Viridis", showscale: !dim,
           colorbar: { title: { text: mode.title } } });
+        if (mode.range) Object.assign(marker, { cmin: mode.range[0], cmax: mode.range[1] });
         if (dim) marker.color = DIMMED;
       } else {
         marker.color = dim ? DIMMED : rows.map((i) => mode.colour(mode.key(i)));

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from reportgen.collect.batched_pass import Collected
@@ -29,6 +31,12 @@ def make_collected(n: int = 60, k: int = 3, d: int = 8, *, seed: int = 0, splits
         classes=[f"c{i}" for i in range(k)], split_names=list(splits), paths=[f"img_{i}.png" for i in range(n)],
         split=np.arange(n) % len(splits), labels=labels, logits=logits, probs=probs.astype(np.float32),
         preds=logits.argmax(1), loss=loss.astype(np.float32), embeddings=embeddings,
-        thumbnails=[b"RIFF0000WEBP"] * n, pixels=pixels,
+        thumbnails=[b"RIFF0000WEBP"] * n, pixels=pixels, pixel_hash=row_hashes(pixels),
         properties=properties.astype(np.float32),
     )
+
+
+def row_hashes(pixels: np.ndarray) -> np.ndarray:
+    """(N,) uint64 exact hashes of the pixel rows, standing in for the pass's hash of the decoded picture."""
+    return np.array([int.from_bytes(hashlib.sha1(row.tobytes()).digest()[:8], "big")
+                     for row in pixels], np.uint64)

@@ -16,7 +16,8 @@ def render_collected(collected, html: Path, *, groups=None) -> dict:
     """Write the page for `collected` to `html` (PCA projections, no model) and return its report.json."""
     sections = analyse_collected(collected, class_groups=groups).sections
     report = report_json(sections, base={"schema_version": 2, "title": "synthetic"})
-    html.write_text(render_html(sections, title="synthetic", samples=sample_payload(collected, groups=groups),
+    samples = sample_payload(collected, groups=groups, sections=sections)
+    html.write_text(render_html(sections, title="synthetic", samples=samples,
                                 meta={"version": "test"}), encoding="utf-8")
     assert not report["section_errors"], report["section_errors"]
     return json.loads(dumps_json(report))

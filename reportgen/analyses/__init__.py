@@ -12,11 +12,13 @@ from reportgen.analyses import (
                                 class_groups,
                                 confusable_classes,
                                 confusion,
+                                duplicates,
                                 hardest,
                                 insides,
                                 loss_vs_distance,
                                 mislabels,
                                 notes,
+                                outliers,
                                 predictions,
                                 projection_view,
                                 properties,
@@ -33,10 +35,10 @@ from reportgen.analyses import (
 )
 
 REGISTRY = [summary, notes, baseline, training_curves, projection_view, sample_explorer, confusion, calibration,
-            class_groups, hardest, mislabels, confusable_classes, loss_vs_distance, subpopulations, slices, properties,
-            raw_vs_model, train_vs_val, saliency_maps, insides, skipped_files]
+            class_groups, hardest, mislabels, duplicates, outliers, confusable_classes, loss_vs_distance,
+            subpopulations, slices, properties, raw_vs_model, train_vs_val, saliency_maps, insides, skipped_files]
 
 # Images without labels: what needs no label (where the model puts them, how sure it is, how they compare with
-# labelled data given as --reference).
-UNLABELLED_REGISTRY = [summary, notes, projection_view, sample_explorer, predictions, reference, properties, insides,
-                       skipped_files]
+# labelled data given as --reference, copies and outliers).
+UNLABELLED_REGISTRY = [summary, notes, projection_view, sample_explorer, predictions, reference, duplicates, outliers,
+                       properties, insides, skipped_files]

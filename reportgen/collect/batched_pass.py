@@ -122,6 +122,7 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
     logits_all = probs_all = loss_all = emb_all = properties = None
     thumbs: list[bytes | None] = [None] * num
     pixels: np.ndarray | None = None
+    hashes = np.zeros(num, np.uint64)  # exact pixel hash of each decoded picture (compute/image_hashes.py)
     skipped = list(source.skipped)
     bar = progress(total=num, desc="collect", unit="img", quiet=quiet)
     threads = forward_threads(device, workers)
@@ -182,14 +183,15 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
             emb_all[idx] = emb.float().cpu().numpy()
             pixels[idx] = np.stack([e[1] for e in extras])
             properties[idx] = np.stack([e[2] for e in extras])
+            hashes[idx] = [e[4] for e in extras]
             for i, extra in zip(idx, extras):
                 thumbs[i] = extra[0]
             ok[idx] = True
     bar.close()
     if world is not None:
         ok, skipped, merged = merge_ranks(ok, skipped, [logits_all, probs_all, loss_all, emb_all, pixels, properties,
-                                                        labels_all], thumbs)
-        logits_all, probs_all, loss_all, emb_all, pixels, properties, labels_all = merged
+                                                        labels_all, hashes], thumbs)
+        logits_all, probs_all, loss_all, emb_all, pixels, properties, labels_all, hashes = merged
     if not ok.any():
         raise ReportgenError(f"{source.name}: none of the {num} images could be decoded, e.g. "
                              f"{skipped[-1].path}: {skipped[-1].reason}")
@@ -213,6 +215,7 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
         thumbnails=[thumbs[i] for i in keep],
         pixels=pixels[keep],
         properties=properties[keep],
+        pixel_hash=hashes[keep],
         skipped=skipped,
         embedding_layer=tap.embedding_layer,
         embedding_note=tap.embedding_note,

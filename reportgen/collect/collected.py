@@ -27,6 +27,7 @@ class Collected:
     thumbnails: list[bytes]  # N encoded images
     pixels: np.ndarray  # (N, P) uint8, each image at PIXEL_SIDE resolution, flattened
     properties: np.ndarray | None = None  # (N, len(PROPERTY_NAMES)) float32: brightness, blur, ... (compute/)
+    pixel_hash: np.ndarray | None = None  # (N,) uint64: hash of the decoded pixels (compute/image_hashes.py)
     skipped: list[Skipped] = field(default_factory=list)
     source_index: np.ndarray | None = None  # (N,) row i's index into DataSource.samples
     nonfinite: np.ndarray | None = None  # (N,) bool: the model gave NaN/inf logits; no valid prediction

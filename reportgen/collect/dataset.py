@@ -11,6 +11,7 @@ from torch.utils.data import Dataset
 
 from reportgen.collect.collected import PIXEL_SIDE, Collected
 from reportgen.collect.thumbnails import encode_thumbnail
+from reportgen.compute.image_hashes import pixel_hash
 from reportgen.compute.image_properties import image_properties
 from reportgen.data.decode import DecodeError
 from reportgen.data.source import NO_LABEL, DataSource
@@ -59,7 +60,7 @@ class Preprocess:
 
 
 class ImageDataset(Dataset):
-    """index -> (index, tensor, (thumbnail, small pixels, properties, label)), or (index, None, reason)."""
+    """index -> (index, tensor, (thumbnail, small pixels, properties, label, pixel hash)), or (index, None, reason)."""
 
     def __init__(self, source: DataSource, spec: InputSpec):
         self.source = source
@@ -83,7 +84,8 @@ class ImageDataset(Dataset):
             return index, None, NO_LABEL
         small = np.asarray(picture.convert("L" if self.spec.channels == 1 else "RGB")
                            .resize((PIXEL_SIDE, PIXEL_SIDE), Image.BILINEAR), dtype=np.uint8)
-        return index, tensor, (encode_thumbnail(picture), small.reshape(-1), image_properties(picture), label)
+        return index, tensor, (encode_thumbnail(picture), small.reshape(-1), image_properties(picture), label,
+                               pixel_hash(picture))
 
 
 def input_loader(source: DataSource, spec: InputSpec, collected: Collected, device: torch.device):

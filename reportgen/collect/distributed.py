@@ -70,7 +70,8 @@ def gather_objects(payload) -> list:
 def merge_ranks(ok, skipped, arrays, thumbs):
     """Every rank's rows merged into one set of arrays, keyed by sample index (a row seen twice is kept once).
 
-    arrays: [logits, probs, loss, embeddings, pixels], each (N, ...) or None where this rank decoded nothing."""
+    arrays: [logits, probs, loss, embeddings, pixels, properties, labels, pixel hashes], each (N, ...); the
+    per-batch ones are None where this rank decoded nothing."""
     rows = np.flatnonzero(ok)
     mine = {"rows": rows, "skipped": skipped, "thumbs": [thumbs[i] for i in rows],
             "arrays": None if arrays[0] is None else [a[rows] for a in arrays]}

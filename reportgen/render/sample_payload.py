@@ -19,8 +19,19 @@ def default_colour(num_classes: int, groups, labelled: bool = True) -> str:
     return "correct" if labelled else "confidence"
 
 
-def sample_payload(collected, *, seed: int = 0, thumbnail_cap: int = THUMBNAIL_CAP, groups=None) -> dict:
-    """groups: class_groups.ClassGroups or None."""
+def section_columns(sections) -> dict:
+    """Per-sample data that sections add for the page's scripts (a result's `sample_columns()`, e.g. the outlier
+    score the projection can be coloured by), from the sections shown without an error."""
+    columns = {}
+    for section in sections:
+        if section.shown and section.error is None and hasattr(section.result, "sample_columns"):
+            columns |= section.result.sample_columns()
+    return columns
+
+
+def sample_payload(collected, *, seed: int = 0, thumbnail_cap: int = THUMBNAIL_CAP, groups=None,
+                   sections=()) -> dict:
+    """groups: class_groups.ClassGroups or None; sections: the analyses' Sections (their sample_columns)."""
     loss = np.where(np.isfinite(collected.loss), np.round(collected.loss.astype(np.float64), 5), -1.0)
     return {
         "default_colour": default_colour(len(collected.classes), groups, collected.labelled),
@@ -38,4 +49,5 @@ def sample_payload(collected, *, seed: int = 0, thumbnail_cap: int = THUMBNAIL_C
         # "" = no preview embedded for this sample (see display_sampling)
         "thumb": [t if keep else "" for t, keep in zip(base64_strings(collected.thumbnails),
                                                        thumbnail_mask(collected.n, seed=seed, cap=thumbnail_cap))],
+        **section_columns(sections),
     }
