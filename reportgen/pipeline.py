@@ -18,9 +18,11 @@ from reportgen.collect.batch_size import choose_batch_size
 from reportgen.collect.batched_pass import collect_outputs
 from reportgen.collect.dataset import input_loader
 from reportgen.collect.distributed import launched_world, rank_device
+from reportgen.collect.kept_inputs import KeptInputs
 from reportgen.compute.neighbours import ANALYSIS_NEIGHBOURS, shared_neighbours
 from reportgen.data.class_groups import load_class_groups
 from reportgen.explain.model_access import ModelAccess
+from reportgen.explain.saliency_samples import PER_CLASS
 from reportgen.given import open_given, report_device
 from reportgen.model.formats import adapter_for
 from reportgen.options import ReportOptions, resolve_options
@@ -34,6 +36,7 @@ from reportgen.review.baseline_comparison import run_baseline
 from reportgen.review.exports import write_projector
 from reportgen.runtime.device import resolve_device
 from reportgen.runtime.fits import projection_fits
+from reportgen.runtime.forward_form import ForwardForm
 from reportgen.runtime.numba_cache import compiled_before
 from reportgen.runtime.progress import say
 from reportgen.runtime.provenance import provenance
@@ -89,16 +92,23 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
                 "clone with the same versions, reuse them", quiet=quiet)
         adapter = stack.enter_context(adapter_for(given.model.module, opts.layer))
         old_adapter = stack.enter_context(adapter_for(given.baseline.module, opts.layer)) if given.baseline else None
+        # how each model runs here (memory format, precision), decided on the first batch; its weights handed back
+        # in their own format at the end. torchrun's ranks must run alike, so there it is not timed.
+        form = stack.enter_context(ForwardForm(adapter.module, device, amp=opts.amp, quiet=quiet,
+                                               measure=world is None))
+        old_form = stack.enter_context(ForwardForm(old_adapter.module, device, amp=opts.amp, quiet=quiet)) \
+            if old_adapter else None
         clock.lap("load")
         batch_size = opts.batch_size or choose_batch_size(adapter, spec, device, num_samples=len(source.samples),
                                                           workers=opts.workers or 4, amp=opts.amp)
-        collected = run_pass(adapter, source, spec, device, batch_size, opts, world, quiet)
+        kept = KeptInputs(top_k=opts.top_k, per_class=PER_CLASS)  # the gradient analyses' inputs, not decoded twice
+        collected = run_pass(adapter, source, spec, device, batch_size, opts, world, quiet, form=form, keep=kept)
         clock.lap("decode + forward")
         if world is not None and not world.is_main:
             return None  # rank 0 has every row now and writes the one report
         groups = given.groups or (load_class_groups(opts.class_groups, collected.classes) if opts.class_groups
                                   else None)
-        reference = run_pass(adapter, given.reference, spec, device, batch_size, opts, None, quiet) \
+        reference = run_pass(adapter, given.reference, spec, device, batch_size, opts, None, quiet, form=form) \
             if given.reference is not None else None
         if opts.export_projector:
             write_projector(collected, Path(opts.export_projector))
@@ -109,17 +119,18 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
             baseline = None
             if given.baseline is not None:
                 baseline = run_baseline(given.baseline, old_adapter, source, spec, collected, device=device,
-                                        batch_size=batch_size, opts=opts, quiet=quiet)
+                                        batch_size=batch_size, opts=opts, quiet=quiet, form=old_form, kept=kept)
                 clock.lap("baseline")
             inputs = {
                 "top_k": opts.top_k, "seed": opts.seed, "neighbour_count": opts.neighbours,
                 "saliency_samples": opts.saliency_samples, "cam_layer": opts.cam_layer, "device": device,
                 "neighbours": neighbours, "projection": fits.projection, "pixel_projection": fits.pixel_projection,
-                "model_access": ModelAccess(adapter, input_loader(source, spec, collected, device), spec.mean,
-                                            spec.std),
+                "model_access": ModelAccess(adapter, input_loader(source, spec, collected, device, kept=kept,
+                                                                  form=form), spec.mean, spec.std, form.threads),
                 "provenance": provenance(source, seed=opts.seed, device=str(device), command=opts.command)
-                # all three change the numbers' last digits
-                | {"batch_size": batch_size, "amp": opts.amp, "forward_threads": collected.forward_threads},
+                # these change the numbers' last digits
+                | {"batch_size": batch_size, "amp": opts.amp, "forward_threads": collected.forward_threads,
+                   "forward_form": form.provenance(), "core_split": collected.core_split},
                 "timings": clock.timings, "model_info": given.model.info(spec), "notes": given.notes,
                 "history": given.history, "baseline": baseline, "class_groups": groups, "reference": reference,
             }
@@ -147,12 +158,13 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
     return ReportResult(output, json_out, report, clock.timings, replaced)
 
 
-def run_pass(adapter, source, spec, device, batch_size: int, opts: ReportOptions, world, quiet: bool):
+def run_pass(adapter, source, spec, device, batch_size: int, opts: ReportOptions, world, quiet: bool, *,
+             form: ForwardForm, keep: KeptInputs | None = None):
     """The one batched pass over `source`, with the analysis libraries imported on a thread meanwhile."""
     warm = WarmImports(with_umap=opts.projection == "umap")
     try:
         return collect_outputs(adapter, source, spec, device=device, batch_size=batch_size, workers=opts.workers,
-                               quiet=quiet, world=world, amp=opts.amp,
+                               quiet=quiet, world=world, amp=opts.amp, form=form, keep=keep,
                                after_fork=warm.start if world is None or world.is_main else None)
     finally:
         warm.done()

@@ -2,13 +2,20 @@
 
 import warnings
 
+import numpy as np
 import pytest
 import torch
 from captum.attr import Saliency
 from gradient_context import export
 from tiny_models import TinyNet
 
-from reportgen.explain.attribution_pass import attribute_samples, explained_classes
+from reportgen.explain.attribution_pass import (
+    MAX_ROWS,
+    attribute_samples,
+    explained_classes,
+    rows_per_chunk,
+    saved_bytes_per_row,
+)
 from reportgen.explain.saliency import baseline_subtracted, blank_input, gradient_saliency, target_gradients
 from reportgen.model.formats import adapter_for
 
@@ -118,7 +125,7 @@ def test_tuple_and_dict_outputs_are_understood(tiny_model, batch):
         torch.testing.assert_close(gradient_saliency(Wrapped(as_dict), inputs, targets), expected)
 
 
-def test_attribution_pass_batches_pairs_and_matches_direct_computation(tiny_model, batch):
+def test_attribution_pass_runs_each_sample_forward_once_and_matches_direct_computation(tiny_model, batch):
     inputs, targets = batch
     rows = list(range(7))
     labels = targets.tolist()
@@ -126,14 +133,38 @@ def test_attribution_pass_batches_pairs_and_matches_direct_computation(tiny_mode
     wanted = [explained_classes(probs[i], labels[i], top=2) for i in rows]
     counting = CountingModel(tiny_model)
     with adapter_for(counting) as adapter:
-        results = list(attribute_samples(adapter, lambda r: inputs[list(r)], rows, wanted, labels))
-    # one backward for the blank (all classes needed) and one for all (sample, class) pairs: no per-sample loop
-    assert counting.calls == 2 and counting.batch_sizes[1] == sum(len(w) for w in wanted)
+        results = list(attribute_samples(adapter, lambda r: inputs[list(r)], rows, wanted, labels, chunk=16))
+    # one forward for the blank (every class needed) and one for the samples, each sample once however many
+    # classes it is explained toward (a backward per class position): no per-sample or per-pair repeats
+    assert counting.batch_sizes == [len({k for w in wanted for k in w}), len(rows)]
     direct = baseline_subtracted(tiny_model, inputs, targets)
     for i, result in enumerate(results):
-        assert result.row == i and set(result.class_maps) == set(wanted[i])
+        assert result.row == i and list(result.class_maps) == wanted[i]
         torch.testing.assert_close(torch.from_numpy(result.label_maps["delta"]), direct.delta[i].sum(0))
         torch.testing.assert_close(torch.from_numpy(result.class_maps[labels[i]]), direct.overlay[i].sum(0))
+        for k in wanted[i]:  # every class's map, not only the label's: each from its own backward
+            other = baseline_subtracted(tiny_model, inputs[i:i + 1], torch.tensor([k]))
+            torch.testing.assert_close(torch.from_numpy(result.class_maps[k]), other.overlay[0].sum(0))
+
+
+def test_chunks_are_sized_by_the_activations_a_row_keeps_for_the_backward(tiny_model, batch):
+    inputs, targets = batch
+    per_row = saved_bytes_per_row(tiny_model, inputs)
+    assert 0 < per_row < 1e6  # a 16x16 input: kilobytes, and the weights (the same for any batch) not counted
+    assert rows_per_chunk(tiny_model, inputs, budget=3 * per_row) == 3
+    assert rows_per_chunk(tiny_model, inputs, budget=10 ** 12) == MAX_ROWS
+    labels = targets.tolist()
+    counting = CountingModel(tiny_model)
+    with adapter_for(tiny_model) as adapter:
+        whole = list(attribute_samples(adapter, lambda r: inputs[list(r)], list(range(7)), [[k] for k in labels],
+                                       labels))
+    with adapter_for(counting) as adapter:
+        chunked = list(attribute_samples(adapter, lambda r: inputs[list(r)], list(range(7)), [[k] for k in labels],
+                                         labels, chunk=3))
+    assert counting.batch_sizes[-3:] == [3, 3, 1]
+    for a, b in zip(whole, chunked):
+        assert a.row == b.row
+        np.testing.assert_allclose(a.label_maps["overlay"], b.label_maps["overlay"], rtol=1e-5, atol=1e-7)
 
 
 def test_explained_classes_adds_the_label_when_outside_the_top():

@@ -56,8 +56,15 @@ def run(collected, *, model_access: ModelAccess | None = None) -> InsidesResult:
     if model_access is None:
         result.filters_note = "No model was given to this report, so its filters and feature maps can't be shown."
         return result
+    with model_access.running():
+        _filters_and_maps(result, model_access, [s["index"] for s in samples])
+    return result
+
+
+def _filters_and_maps(result: InsidesResult, model_access: ModelAccess, rows: list[int]) -> None:
+    """The first convolution's filters and the feature maps of the first and a middle one, into `result`."""
     adapter = model_access.adapter
-    inputs = model_access.load_inputs([s["index"] for s in samples])
+    inputs = model_access.load_inputs(rows)
     filters = first_conv_filters(adapter, inputs[:1])
     result.filters_note = filters.note
     if filters.weights is not None:
@@ -82,7 +89,6 @@ def run(collected, *, model_access: ModelAccess | None = None) -> InsidesResult:
         result.layers.append({"name": name, "position": position, "channels": int(maps[name].shape[1]),
                               "shown": int(tiles.shape[1]), "size": list(maps[name].shape[2:]),
                               "grids": [png_uri(tile_grid_png(t, tile_side=FEATURE_TILE)) for t in tiles]})
-    return result
 
 
 def png_uri(png: bytes) -> str:

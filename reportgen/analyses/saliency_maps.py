@@ -72,15 +72,17 @@ def run(collected, *, model_access: ModelAccess | None = None, saliency_samples:
         return result
     rows = list(chosen)
     adapter, load_inputs, mean, std = model_access.adapter, model_access.load_inputs, model_access.mean, model_access.std
-    cam = find_cam_layer(adapter, load_inputs(rows[:1]), cam_layer)
     labels = [int(collected.labels[r]) for r in rows]
     targets = [explained_classes(collected.probs[r], label) for r, label in zip(rows, labels)]
     cam_classes = [{int(collected.preds[r]), int(collected.labels[r])} for r in rows]
     by_class: dict[int, list[dict]] = {}
-    for order, attribution in enumerate(attribute_samples(adapter, load_inputs, rows, targets, labels, mean=mean,
-                                                          std=std, cam_layer=cam.name, cam_classes=cam_classes)):
-        view = sample_view(collected, attribution, chosen[attribution.row], mean, std) | {"order": order}
-        by_class.setdefault(int(collected.labels[attribution.row]), []).append(view)
+    with model_access.running():
+        cam = find_cam_layer(adapter, load_inputs(rows[:1]), cam_layer)
+        attributions = attribute_samples(adapter, load_inputs, rows, targets, labels, mean=mean, std=std,
+                                         cam_layer=cam.name, cam_classes=cam_classes)
+        for order, attribution in enumerate(attributions):
+            view = sample_view(collected, attribution, chosen[attribution.row], mean, std) | {"order": order}
+            by_class.setdefault(int(collected.labels[attribution.row]), []).append(view)
     # Classes with wrong samples first (most wrong first), then by class index: the first fold opens.
     result.classes = [{"name": collected.classes[k], "samples": by_class[k],
                        "n_wrong": sum(view["wrong"] for view in by_class[k])}

@@ -1,22 +1,28 @@
 """ONE batched pass over the data: decode each image once and keep what every analysis needs (`Collected`).
 
-Nothing downstream re-reads the images, except analyses that need gradients, which re-decode a chosen few
-(`input_loader`).
+Nothing downstream re-reads the images, except analyses that need gradients, which get a chosen few from the
+inputs kept in the pass (`KeptInputs`) or, past its memory budget, decode them again (`input_loader`). The
+first batch decides how the model runs (`ForwardForm`: channels_last, --amp's precision) and the first batches
+how the cores are split between decoding and the forward (`CoreSplit`).
 """
 
 from __future__ import annotations
 
 import os
 import signal
-from contextlib import contextmanager
+import time
+from contextlib import ExitStack, contextmanager
+from functools import partial
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
 from reportgen.collect.collected import Collected
+from reportgen.collect.core_split import WORKER_NICE, BatchCost, CoreSplit
 from reportgen.collect.dataset import ImageDataset
 from reportgen.collect.distributed import World, merge_ranks, shard_batches
+from reportgen.collect.kept_inputs import KeptInputs
 from reportgen.compute.image_properties import PROPERTY_NAMES
 from reportgen.data.decode import DecodeError
 from reportgen.data.source import UNLABELLED, DataSource, Skipped
@@ -24,36 +30,18 @@ from reportgen.errors import ReportgenError
 from reportgen.model.adapter import ModelAdapter
 from reportgen.model.input_spec import InputSpec
 from reportgen.runtime.deferred_interrupt import deferred_sigint
+from reportgen.runtime.forward_form import ForwardForm, torch_threads
 from reportgen.runtime.progress import progress
 
 
-def _ignore_sigint(_worker_id: int) -> None:
+def _init_worker(_worker_id: int, nice: int = 0) -> None:
     # Ctrl-C is the main process's to handle (one message, no report); workers would each print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def forward_threads(device: torch.device, workers: int) -> int:
-    """torch's intra-op threads for the pass's forward: on CPU, the cores that the decoding workers leave.
-
-    On 2 cores with 2 workers, a 2-thread forward beside them only spun at its barriers: at N = 10,000 the pass
-    took 4.5-4.7 s with 2 threads and 3.4 s with 1 (four alternating runs each). Never more than torch has
-    (OMP_NUM_THREADS, torch.set_num_threads). The count changes a CPU convolution's last bits, so the report
-    records it in its provenance."""
-    current = torch.get_num_threads()
-    if device.type != "cpu" or workers == 0:
-        return current
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(current, cores - workers))
-
-
-@contextmanager
-def torch_threads(count: int):
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+    if nice:  # the forward may take every core: decode in its gaps rather than stall its threads' barriers
+        try:
+            os.nice(nice)
+        except OSError:
+            pass
 
 
 @contextmanager
@@ -75,13 +63,15 @@ def started(loader: DataLoader):
 
 
 def _collate(batch):
-    good = [(i, t, extra) for i, t, extra in batch if t is not None]
-    failed = [(i, reason) for i, t, reason in batch if t is None]
+    """(images, indices, extras, failed, the CPU seconds its items took to decode and prepare)."""
+    seconds = sum(item[3] for item in batch)
+    good = [(i, t, extra) for i, t, extra, _s in batch if t is not None]
+    failed = [(i, reason) for i, t, reason, _s in batch if t is None]
     if not good:
-        return None, torch.empty(0, dtype=torch.long), [], failed
+        return None, torch.empty(0, dtype=torch.long), [], failed, seconds
     indices = torch.tensor([i for i, _, _ in good])
     images = torch.stack([t for _, t, _ in good])
-    return images, indices, [extra for _, _, extra in good], failed
+    return images, indices, [extra for _, _, extra in good], failed, seconds
 
 
 def first_image_size(source: DataSource, channels: int) -> tuple[int, int]:
@@ -104,19 +94,25 @@ def label_name(source: DataSource, label) -> str | None:
 
 def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, device: torch.device,
                     batch_size: int = 128, workers: int | None = None, quiet: bool = False,
-                    world: World | None = None, amp: bool = False, after_fork=None) -> Collected:
+                    world: World | None = None, amp: bool = False, after_fork=None, form: ForwardForm | None = None,
+                    keep: KeptInputs | None = None, split: CoreSplit | None = None) -> Collected:
     """Run the model once over every sample; decode failures become `skipped` entries, never lost rows.
 
     Under torchrun (`world`), this rank runs its share of the batches and every rank returns all rows.
-    `after_fork()` is called once the loader's workers have started (work that must not run during a fork)."""
+    `after_fork()` is called once the loader's workers have started (work that must not run during a fork).
+    `form`: how the model runs, decided on the first batch if it isn't yet (without one, the pass makes its own
+    and hands the model back as it was); `keep`: where the inputs the gradient analyses may ask for are kept;
+    `split`: the cores' split (made here by default; on CPU from the first batches' timings)."""
     num = len(source.samples)
     num_classes = len(source.classes) or None  # None: the model's output count decides (unnamed classes)
     workers = min(4, os.cpu_count() or 1) if workers is None else workers
+    split = split or CoreSplit.for_device(device, workers)
     loader = DataLoader(ImageDataset(source, spec), batch_sampler=shard_batches(num, batch_size, world),
                         num_workers=workers,
                         collate_fn=_collate, pin_memory=device.type == "cuda",
                         persistent_workers=False, prefetch_factor=4 if workers else None,
-                        worker_init_fn=_ignore_sigint if workers else None)
+                        worker_init_fn=partial(_init_worker, nice=WORKER_NICE if split.shares_cores else 0)
+                        if workers else None)
     labels_all = np.array([UNKNOWN if s.label is None else s.label for s in source.samples], dtype=np.int64)
     ok = np.zeros(num, dtype=bool)
     logits_all = probs_all = loss_all = emb_all = properties = None
@@ -125,11 +121,16 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
     hashes = np.zeros(num, np.uint64)  # exact pixel hash of each decoded picture (compute/image_hashes.py)
     skipped = list(source.skipped)
     bar = progress(total=num, desc="collect", unit="img", quiet=quiet)
-    threads = forward_threads(device, workers)
-    with started(loader) as batches, torch_threads(threads), torch.inference_mode():
+    with ExitStack() as stack:
+        if form is None:  # a form of its own, handed back at the end; torchrun's ranks must agree, so not timed
+            form = stack.enter_context(ForwardForm(getattr(tap, "module", None), device, amp=amp, quiet=quiet,
+                                                   measure=world is None))
+        batches = stack.enter_context(started(loader))
+        stack.enter_context(torch.inference_mode())
         if after_fork is not None:
             after_fork()
-        for images, indices, extras, failed in batches:
+        for images, indices, extras, failed, decode_seconds in batches:
+            started_at = time.perf_counter()
             for i, reason in failed:
                 sample = source.samples[i]
                 skipped.append(Skipped(source.display(sample), reason, source.split_names[sample.split],
@@ -143,51 +144,59 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
                 raise ReportgenError(f"the data's own transform makes {images.shape[1]}-channel tensors but the model "
                                      f"takes {spec.channels}; add transforms.Grayscale("
                                      f"{spec.channels}) to it (or pass images without a transform)")
-            x = images.to(device, non_blocking=True)
-            try:
-                with torch.autocast(device.type, dtype=torch.float16 if device.type == "cuda" else torch.bfloat16,
-                                    enabled=amp):
-                    logits, emb = tap(x)
-            except ReportgenError:
-                raise  # already one clear line (e.g. an output that holds no logits)
-            except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes one clear line
-                raise ReportgenError(f"the model raised {type(exc).__name__} in forward on a batch of shape "
-                                     f"{tuple(x.shape)}: {str(exc).splitlines()[0][:200] if str(exc) else ''}; "
-                                     "check --image-size, --mean/--std and the channel count") from exc
-            if num_classes is None and logits.ndim == 2:
-                num_classes = int(logits.shape[1])
-            if logits.ndim != 2 or logits.shape[1] != num_classes:
-                raise ReportgenError(f"the model outputs {tuple(logits.shape[1:])} values per image but the data "
-                                     f"has {num_classes} classes ({', '.join(source.classes[:5])}...); pass "
-                                     "--classes in the model's output order, or check the model")
-            batch_labels = labels_all[idx]
-            outside = (batch_labels >= num_classes) | (batch_labels < UNLABELLED)
-            if outside.any():
-                raise ReportgenError(f"{source.display(source.samples[idx[outside][0]])}: label "
-                                     f"{int(batch_labels[outside][0])} but the model has {num_classes} outputs; check "
-                                     "the labels, or pass the model that was trained on them")
-            logits = logits.float()
-            y = torch.as_tensor(np.maximum(batch_labels, 0), device=logits.device)
-            loss = torch.nn.functional.cross_entropy(logits, y, reduction="none")
-            loss[torch.as_tensor(batch_labels < 0, device=loss.device)] = float("nan")  # no label, no loss
-            if logits_all is None:
-                logits_all = np.zeros((num, num_classes), np.float32)
-                probs_all = np.zeros((num, num_classes), np.float32)
-                loss_all = np.zeros(num, np.float32)
-                emb_all = np.zeros((num, emb.shape[1]), np.float32)
-                pixels = np.zeros((num, extras[0][1].size), np.uint8)
-                properties = np.zeros((num, len(PROPERTY_NAMES)), np.float32)
-            logits_all[idx] = logits.cpu().numpy()
-            probs_all[idx] = torch.softmax(logits, dim=1).cpu().numpy()
-            loss_all[idx] = loss.cpu().numpy()
-            emb_all[idx] = emb.float().cpu().numpy()
-            pixels[idx] = np.stack([e[1] for e in extras])
-            properties[idx] = np.stack([e[2] for e in extras])
-            hashes[idx] = [e[4] for e in extras]
-            for i, extra in zip(idx, extras):
-                thumbs[i] = extra[0]
-            ok[idx] = True
+            threads = split.threads()
+            with torch_threads(threads):
+                if not form.decided:
+                    form.decide(images.to(device, non_blocking=True))
+                x = form.inputs(images)
+                try:
+                    with form.autocast():
+                        logits, emb = tap(x)
+                except ReportgenError:
+                    raise  # already one clear line (e.g. an output that holds no logits)
+                except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes one clear line
+                    raise ReportgenError(f"the model raised {type(exc).__name__} in forward on a batch of shape "
+                                         f"{tuple(x.shape)}: {str(exc).splitlines()[0][:200] if str(exc) else ''}; "
+                                         "check --image-size, --mean/--std and the channel count") from exc
+                if num_classes is None and logits.ndim == 2:
+                    num_classes = int(logits.shape[1])
+                if logits.ndim != 2 or logits.shape[1] != num_classes:
+                    raise ReportgenError(f"the model outputs {tuple(logits.shape[1:])} values per image but the data "
+                                         f"has {num_classes} classes ({', '.join(source.classes[:5])}...); pass "
+                                         "--classes in the model's output order, or check the model")
+                batch_labels = labels_all[idx]
+                outside = (batch_labels >= num_classes) | (batch_labels < UNLABELLED)
+                if outside.any():
+                    raise ReportgenError(f"{source.display(source.samples[idx[outside][0]])}: label "
+                                         f"{int(batch_labels[outside][0])} but the model has {num_classes} outputs; "
+                                         "check the labels, or pass the model that was trained on them")
+                logits = logits.float()
+                y = torch.as_tensor(np.maximum(batch_labels, 0), device=logits.device)
+                loss = torch.nn.functional.cross_entropy(logits, y, reduction="none")
+                loss[torch.as_tensor(batch_labels < 0, device=loss.device)] = float("nan")  # no label, no loss
+                if logits_all is None:
+                    logits_all = np.zeros((num, num_classes), np.float32)
+                    probs_all = np.zeros((num, num_classes), np.float32)
+                    loss_all = np.zeros(num, np.float32)
+                    emb_all = np.zeros((num, emb.shape[1]), np.float32)
+                    pixels = np.zeros((num, extras[0][1].size), np.uint8)
+                    properties = np.zeros((num, len(PROPERTY_NAMES)), np.float32)
+                logits_all[idx] = logits.cpu().numpy()
+                probs_all[idx] = torch.softmax(logits, dim=1).cpu().numpy()
+                loss_all[idx] = loss.cpu().numpy()
+                emb_all[idx] = emb.float().cpu().numpy()
+                pixels[idx] = np.stack([e[1] for e in extras])
+                properties[idx] = np.stack([e[2] for e in extras])
+                hashes[idx] = [e[4] for e in extras]
+                for i, extra in zip(idx, extras):
+                    thumbs[i] = extra[0]
+                ok[idx] = True
+                if keep is not None:
+                    keep.offer_batch(idx, images, source, labels_all[idx], logits_all[idx], probs_all[idx],
+                                     loss_all[idx])
+            split.record(BatchCost(len(idx), decode_seconds, time.perf_counter() - started_at, threads))
     bar.close()
+    form.threads = split.threads()  # the gradient analyses run as the pass's forward did
     if world is not None:
         ok, skipped, merged = merge_ranks(ok, skipped, [logits_all, probs_all, loss_all, emb_all, pixels, properties,
                                                         labels_all, hashes], thumbs)
@@ -195,33 +204,35 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
     if not ok.any():
         raise ReportgenError(f"{source.name}: none of the {num} images could be decoded, e.g. "
                              f"{skipped[-1].path}: {skipped[-1].reason}")
-    keep = np.flatnonzero(ok)
-    logits_kept = logits_all[keep]
+    rows = np.flatnonzero(ok)
+    logits_kept = logits_all[rows]
     nonfinite = ~np.isfinite(logits_kept).all(axis=1)
     return Collected(
         classes=list(source.classes) or [str(k) for k in range(num_classes)],
         split_names=list(source.split_names),
-        paths=[source.display(source.samples[i]) for i in keep],
-        split=np.array([source.samples[i].split for i in keep], dtype=np.int64),
-        labels=labels_all[keep],
+        paths=[source.display(source.samples[i]) for i in rows],
+        split=np.array([source.samples[i].split for i in rows], dtype=np.int64),
+        labels=labels_all[rows],
         logits=logits_kept,
         # No valid distribution exists for NaN/inf logits: zeros say "no confidence in any class".
-        probs=np.where(nonfinite[:, None], 0.0, probs_all[keep]).astype(np.float32),
+        probs=np.where(nonfinite[:, None], 0.0, probs_all[rows]).astype(np.float32),
         # argmax of a NaN row is meaningless; those rows are flagged by `nonfinite` and never count as correct
         preds=np.nan_to_num(logits_kept, nan=-np.inf).argmax(axis=1),
-        loss=loss_all[keep],
+        loss=loss_all[rows],
         # Cleaned once here so kNN, projections and every analysis can trust them (bad rows are `nonfinite`).
-        embeddings=np.nan_to_num(emb_all[keep], nan=0.0, posinf=0.0, neginf=0.0),
-        thumbnails=[thumbs[i] for i in keep],
-        pixels=pixels[keep],
-        properties=properties[keep],
-        pixel_hash=hashes[keep],
+        embeddings=np.nan_to_num(emb_all[rows], nan=0.0, posinf=0.0, neginf=0.0),
+        thumbnails=[thumbs[i] for i in rows],
+        pixels=pixels[rows],
+        properties=properties[rows],
+        pixel_hash=hashes[rows],
         skipped=skipped,
         embedding_layer=tap.embedding_layer,
         embedding_note=tap.embedding_note,
-        forward_threads=threads,
-        source_index=keep,
+        forward_threads=split.threads(),
+        core_split=split.summary() if device.type == "cpu" else None,
+        source_index=rows,
         nonfinite=nonfinite,
         empty_classes=list(source.empty_classes),
         labelled=source.labelled,
     )
+

@@ -34,7 +34,8 @@ class Collected:
     empty_classes: list = field(default_factory=list)  # (split, class) folders that held no image
     embedding_layer: str | None = None
     embedding_note: str | None = None
-    forward_threads: int | None = None  # torch's intra-op threads in the pass (see forward_threads)
+    forward_threads: int | None = None  # torch's intra-op threads in the pass's forward, as last chosen
+    core_split: dict | None = None  # how the CPU's cores were split and why (collect/core_split.py)
     labelled: bool = True  # False: no sample has a label (a predictions-only report); labels are all -1
 
     @property

@@ -1,8 +1,10 @@
 """Each sample read into what the model takes and what the report keeps: the model's tensor, a thumbnail, a small
 pixel copy, the image's properties and, where the data carries it, the label. The collect pass maps it over every
-sample; `input_loader` re-reads a chosen few for the gradient analyses."""
+sample; `input_loader` hands the gradient analyses a chosen few, from the inputs the pass kept or read again."""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import torch
@@ -60,7 +62,8 @@ class Preprocess:
 
 
 class ImageDataset(Dataset):
-    """index -> (index, tensor, (thumbnail, small pixels, properties, label, pixel hash)), or (index, None, reason)."""
+    """index -> (index, tensor, (thumbnail, small pixels, properties, label, pixel hash), seconds), or (index, None, reason,
+    seconds); seconds: the CPU time it took (the collect pass splits the cores by it)."""
 
     def __init__(self, source: DataSource, spec: InputSpec):
         self.source = source
@@ -71,6 +74,15 @@ class ImageDataset(Dataset):
         return len(self.source.samples)
 
     def __getitem__(self, index: int):
+        started = time.thread_time()
+        return (*self._item(index), time.thread_time() - started)
+
+    def model_input(self, index: int) -> torch.Tensor:
+        """Only the model's tensor (a sample the pass already read once)."""
+        sample = self.source.samples[index]
+        return self.prepare(self.source.reader.read(sample, self.spec.channels, self.spec.size).image)[0]
+
+    def _item(self, index: int):
         sample = self.source.samples[index]
         try:
             read = self.source.reader.read(sample, self.spec.channels, self.spec.size)
@@ -88,12 +100,17 @@ class ImageDataset(Dataset):
                                pixel_hash(picture))
 
 
-def input_loader(source: DataSource, spec: InputSpec, collected: Collected, device: torch.device):
-    """Re-read chosen samples (collected row indices) into one model-ready batch on `device`."""
+def input_loader(source: DataSource, spec: InputSpec, collected: Collected, device: torch.device, *, kept=None,
+                 form=None):
+    """Chosen samples (collected row indices) as one model-ready batch on `device`: each input the pass kept
+    (`kept`, a KeptInputs), else read again; in the form the pass ran the model in (`form`, a ForwardForm)."""
     dataset = ImageDataset(source, spec)
 
     def load(rows) -> torch.Tensor:
-        tensors = [dataset[int(collected.source_index[r])][1] for r in rows]
-        return torch.stack(tensors).to(device)
+        indices = [int(collected.source_index[r]) for r in rows]
+        tensors = [kept.get(i) if kept is not None and kept.get(i) is not None else dataset.model_input(i)
+                   for i in indices]
+        batch = torch.stack(tensors)
+        return form.inputs(batch) if form is not None else batch.to(device)
 
     return load

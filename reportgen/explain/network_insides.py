@@ -31,14 +31,14 @@ def first_conv_filters(adapter: ModelAdapter, probe: torch.Tensor) -> ConvFilter
         if not convs:
             return ConvFilters(None, None, "The model has no convolution, so there are no filters to show.")
         name, module = convs[0]
-        return ConvFilters(name, module.weight.detach().float().cpu().numpy(),
+        return ConvFilters(name, module.weight.detach().float().contiguous().cpu().numpy(),
                            "A TorchScript program doesn't record the order its layers run in: these are the "
                            "filters of the first convolution it declares.")
     convs = [layer for layer in adapter.conv_layers(probe) if layer.kind == "conv"]
     if not convs:
         return ConvFilters(None, None, "The model has no convolution, so there are no filters to show.")
     name = convs[0].name
-    return ConvFilters(name, adapter.conv_weight(name).detach().float().cpu().numpy())
+    return ConvFilters(name, adapter.conv_weight(name).detach().float().contiguous().cpu().numpy())
 
 
 def filter_tiles(weights: np.ndarray, limit: int = MAX_FILTERS) -> np.ndarray:
@@ -58,7 +58,7 @@ def feature_maps(adapter: ModelAdapter, inputs: torch.Tensor, layers: list[str])
     """layer -> (B, C, h, w) outputs for `inputs`; raises NoHooks for TorchScript."""
     with adapter.capture(layers) as store, torch.no_grad():
         adapter.module(inputs)
-        return {name: store[name].detach().float().cpu().numpy() for name in layers if name in store}
+        return {name: store[name].detach().float().contiguous().cpu().numpy() for name in layers if name in store}
 
 
 def feature_map_tiles(maps: np.ndarray, limit: int = MAX_CHANNELS) -> np.ndarray:

@@ -32,11 +32,12 @@ class BaselineRun:
 
 
 def run_baseline(loaded, adapter: ModelAdapter, source, spec, collected, *, device, batch_size: int, opts,
-                 quiet: bool) -> BaselineRun:
-    """Collect the baseline model's outputs over the same DataSource; rows must match the new model's."""
+                 quiet: bool, form=None, kept=None) -> BaselineRun:
+    """Collect the baseline model's outputs over the same DataSource; rows must match the new model's. `form`:
+    how the baseline model runs (a ForwardForm); `kept`: the inputs the new model's pass kept (the same rows)."""
     try:
         old = collect_outputs(adapter, source, spec, device=device, batch_size=batch_size, workers=opts.workers,
-                              quiet=quiet, amp=opts.amp)
+                              quiet=quiet, amp=opts.amp, form=form)
     except ReportgenError as exc:
         raise ReportgenError(f"--baseline {exc}") from exc
     if old.paths != collected.paths:
@@ -47,7 +48,8 @@ def run_baseline(loaded, adapter: ModelAdapter, source, spec, collected, *, devi
     graph = shared_neighbours(embeddings, ANALYSIS_NEIGHBOURS, device=device, seed=opts.seed)
     projection = project(embeddings, opts.projection, seed=opts.seed, neighbours=graph)
     return BaselineRun(str(loaded.path), loaded.format, loaded.sha256, old, projection,
-                       ModelAccess(adapter, input_loader(source, spec, old, device), spec.mean, spec.std))
+                       ModelAccess(adapter, input_loader(source, spec, old, device, kept=kept, form=form), spec.mean,
+                                   spec.std, form.threads if form is not None else None))
 
 
 def flips(old, new) -> tuple[np.ndarray, np.ndarray]:

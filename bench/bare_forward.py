@@ -1,0 +1,93 @@
+"""The ceiling a report's pass is measured against: the same model's forward over images already decoded and in
+memory, in its fastest float32 form on this machine (contiguous or channels_last, all of torch's threads),
+nothing else. bfloat16 is timed too, for --amp. Prints one JSON line of images/s.
+
+    .venv/bin/python bench/bare_forward.py weights.pt resnet18 data/ [--batch 64] [--repeats 3] [--device cpu]
+
+ARCH is a torchvision name or timm:NAME; the weights are a state_dict. The batch is decoded the way torchvision's
+evaluation transform does it (resize 256, centre crop 224, ImageNet mean/std), then timed: a warm-up forward per
+form, then `--repeats` forwards of each form in turn, the median of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import torch
+import torchvision
+from PIL import Image
+
+
+def build(arch: str, weights: Path) -> torch.nn.Module:
+    state = torch.load(weights, weights_only=True)
+    classes = [v for k, v in state.items() if k.endswith("weight") and v.ndim == 2][-1].shape[0]
+    if arch.startswith("timm:"):
+        import timm
+
+        model = timm.create_model(arch.removeprefix("timm:"), pretrained=False, num_classes=classes)
+    else:
+        model = torchvision.models.get_model(arch, weights=None, num_classes=classes)
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def decoded_batch(root: Path, size: int, batch: int) -> torch.Tensor:
+    transform = torchvision.transforms.Compose([
+        torchvision.transforms.Resize(round(size * 256 / 224)), torchvision.transforms.CenterCrop(size),
+        torchvision.transforms.ToTensor(),
+        torchvision.transforms.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
+    paths = sorted(root.rglob("*.jpg"))[:batch]
+    return torch.stack([transform(Image.open(p).convert("RGB")) for p in paths])
+
+
+def rates(model: torch.nn.Module, images: torch.Tensor, device: torch.device, repeats: int) -> dict[str, float]:
+    model = model.to(device)
+    images = images.to(device)
+    forms = {"float32 contiguous": (torch.contiguous_format, None),
+             "float32 channels_last": (torch.channels_last, None),
+             "bfloat16 channels_last": (torch.channels_last, torch.bfloat16 if device.type == "cpu"
+                                        else torch.float16)}
+
+    def run(memory_format, amp_dtype) -> float:
+        model.to(memory_format=memory_format)
+        x = images.contiguous(memory_format=memory_format)
+        with torch.inference_mode(), torch.autocast(device.type, dtype=amp_dtype or torch.float32,
+                                                    enabled=amp_dtype is not None):
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            model(x)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            return time.perf_counter() - start
+
+    for form in forms.values():
+        run(*form)  # warm-up: oneDNN/cuDNN pick and build their kernels on the first call
+    times: dict[str, list[float]] = {name: [] for name in forms}
+    for repeat in range(repeats):
+        order = list(forms.items()) if repeat % 2 == 0 else list(forms.items())[::-1]
+        for name, form in order:
+            times[name].append(run(*form))
+    model.to(memory_format=torch.contiguous_format)
+    out = {name: len(images) / statistics.median(t) for name, t in times.items()}
+    out["best float32"] = max(v for k, v in out.items() if k.startswith("float32"))
+    return out
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("weights", type=Path)
+    parser.add_argument("arch")
+    parser.add_argument("data", type=Path)
+    parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    model = build(args.arch, args.weights)
+    batch = decoded_batch(args.data, args.size, args.batch)
+    print(json.dumps(rates(model, batch, torch.device(args.device), args.repeats)))

@@ -1,0 +1,154 @@
+"""How a CPU's cores are split between the decoding workers and the pass's forward: torch's thread count for the
+forward, chosen from what the pass's first batches cost and checked again while it runs.
+
+Per image, decoding costs d CPU-seconds (timed in the workers) and the forward f(t) wall-seconds at t threads
+(timed in the pass, with the pass's own work on the batch). The forward's t threads hold t cores while it runs;
+the decoding gets what the C cores have left. So an image takes about
+
+    T(t) = max(f(t), (d + t * f(t)) / C)
+
+and the pass runs at the t with the least T of two candidates: the cores the workers leave, and all of them. A
+decoding-bound pass (a small CNN on 28-px digits: d 0.3 ms, f 0.1 ms) keeps 1 thread beside 2 workers on 2 cores;
+a model-bound one (ResNet-18 at 224 px: d 5 ms, f(1) 40 ms, f(2) 25 ms) takes both, and the workers, at a lower
+priority (WORKER_NICE), decode in the forward's gaps. The fixed rule this replaces (the cores the workers leave)
+held ResNet-18's pass to 0.4x its bare forward.
+
+Each candidate is timed on TRIALS batches, interleaved (the first batch at a thread count pays oneDNN's set-up, so
+the faster of them counts), unless the first of each already decides by EARLY. Then, every RECHECK batches or as
+soon as d or f of the choice has moved by DRIFT from what it was made on (other processes took cores, the images
+got larger; not before SETTLE batches), the other count is timed on one batch and the choice made again. Fewer
+threads win a near tie.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+from dataclasses import dataclass
+
+import torch
+
+TRIALS = 2
+EARLY = 0.3  # after one batch each, a candidate predicted this much faster is chosen at once
+RECHECK = 24  # batches between checks of the other candidate
+DRIFT = 0.5  # on a busy machine a batch's forward time moves by a third from one batch to the next
+SETTLE = 8  # batches after a choice before a drift can call it into question
+NEAR_TIE = 0.1  # more threads only if predicted more than this much faster
+WORKER_NICE = 10  # the decoding workers' niceness when they share cores with the forward's threads
+
+
+@dataclass
+class BatchCost:
+    images: int
+    decode_seconds: float  # CPU seconds the workers spent decoding and preparing the batch
+    forward_seconds: float  # wall seconds of the pass's work on it at `threads`
+    threads: int
+
+
+def available_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def image_seconds(threads: int, forward: float, decode: float, cores: int) -> float:
+    """T(t): predicted wall seconds per image at `threads`, from f(t) = `forward` and d = `decode` per image."""
+    return max(forward, (decode + threads * forward) / cores)
+
+
+class CoreSplit:
+    """`threads()` for the next batch; `record(cost)` once it has run; `summary()` for the provenance."""
+
+    def __init__(self, cores: int, workers: int, most: int):
+        self.cores, self.workers = max(1, cores), workers
+        top = max(1, min(most, self.cores))
+        self.candidates = sorted({max(1, min(top, self.cores - workers)), top}) if workers else [top]
+        self.queue = [t for _ in range(TRIALS) for t in self.candidates[::-1]] if len(self.candidates) > 1 else []
+        self.chosen: int | None = None if self.queue else self.candidates[0]
+        self.costs: list[BatchCost] = []
+        self.basis: tuple[float, float] | None = None  # (d, f(chosen)) the choice was made on
+        self.since = 0
+        self.rechecks = 0
+
+    @classmethod
+    def for_device(cls, device: torch.device, workers: int) -> CoreSplit:
+        """On CPU, the split measured between the decoding workers and the forward; elsewhere torch's threads as
+        they are (the device runs the forward). Never more threads than torch has (OMP_NUM_THREADS,
+        torch.set_num_threads)."""
+        if device.type != "cpu":
+            return cls(torch.get_num_threads(), 0, torch.get_num_threads())
+        return cls(available_cores(), workers, torch.get_num_threads())
+
+    @property
+    def shares_cores(self) -> bool:
+        """The forward may take cores the workers decode on (so the workers should yield to it)."""
+        return self.workers > 0 and max(self.candidates) + self.workers > self.cores
+
+    def threads(self) -> int:
+        return self.queue[0] if self.queue else self.chosen
+
+    def record(self, cost: BatchCost) -> None:
+        if cost.images <= 0:
+            return
+        self.costs.append(cost)
+        if self.queue and self.queue[0] == cost.threads:
+            self.queue.pop(0)
+        if self.chosen is None:
+            if not self.queue or self._early():
+                self.queue = []
+                self._choose()
+            return
+        if self.queue:
+            return
+        if self.basis is not None and cost.threads == self.chosen and len(self.candidates) > 1:
+            self.since += 1
+            decode, forward = self.basis
+            moved = max(abs(self.decode() - decode) / max(decode, 1e-9),
+                        abs(self.forward(self.chosen) - forward) / max(forward, 1e-9))
+            if self.since >= RECHECK or moved > DRIFT and self.since >= SETTLE:
+                self.rechecks += 1
+                self.queue = [t for t in self.candidates if t != self.chosen]
+                return
+        if self.basis is None or cost.threads != self.chosen:
+            self._choose()
+
+    # -- estimates -------------------------------------------------------------------------------------------
+    def decode(self) -> float:
+        """d: the median of the last 5 batches' decoding CPU-seconds per image."""
+        recent = self.costs[-5:]
+        return statistics.median(c.decode_seconds / c.images for c in recent) if recent else 0.0
+
+    def forward(self, threads: int) -> float:
+        """f(t): the faster of the last TRIALS batches at `threads`, wall seconds per image."""
+        timed = [c.forward_seconds / c.images for c in self.costs if c.threads == threads][-TRIALS:]
+        return min(timed) if timed else float("inf")
+
+    def predicted(self) -> dict[int, float]:
+        decode = self.decode()
+        return {t: image_seconds(t, self.forward(t), decode, self.cores) for t in self.candidates
+                if self.forward(t) != float("inf")}
+
+    def _early(self) -> bool:
+        predicted = self.predicted()
+        if len(predicted) < len(self.candidates):
+            return False
+        best, worst = min(predicted.values()), max(predicted.values())
+        return best < worst * (1 - EARLY)
+
+    def _choose(self) -> None:
+        predicted = self.predicted()
+        if not predicted:
+            return
+        best = min(predicted.values())
+        self.chosen = min(t for t, seconds in predicted.items() if seconds <= best * (1 + NEAR_TIE))
+        self.basis = (self.decode(), self.forward(self.chosen))
+        self.since = 0
+
+    def summary(self) -> dict:
+        batches: dict[str, int] = {}
+        for cost in self.costs:
+            batches[str(cost.threads)] = batches.get(str(cost.threads), 0) + 1
+        return {"cores": self.cores, "workers": self.workers, "candidates": self.candidates,
+                "chosen": self.threads(), "batches_at": batches,
+                "decode_ms_per_image": round(self.decode() * 1e3, 3),
+                "forward_ms_per_image": {str(t): round(self.forward(t) * 1e3, 3) for t in self.candidates
+                                         if self.forward(t) != float("inf")},
+                "rechecks": self.rechecks}

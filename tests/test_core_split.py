@@ -1,0 +1,132 @@
+"""The split of a CPU's cores between the decoding workers and the forward: chosen from the batches' measured
+costs (given here, made up), checked again when they change, used by the pass and written in the provenance."""
+
+import torch
+
+from reportgen.collect.batched_pass import collect_outputs
+from reportgen.collect.core_split import RECHECK, TRIALS, BatchCost, CoreSplit, image_seconds
+from reportgen.data.discover import discover
+from reportgen.model.input_spec import InputSpec
+
+
+def run(split: CoreSplit, forward_ms: dict[int, float], decode_ms: float, batches: int, images: int = 32) -> list:
+    """Feed `split` batches whose costs follow the given per-image milliseconds; the thread count of each."""
+    used = []
+    for _ in range(batches):
+        threads = split.threads()
+        used.append(threads)
+        split.record(BatchCost(images, decode_ms * images / 1e3, forward_ms[threads] * images / 1e3, threads))
+    return used
+
+
+def test_the_candidates_are_the_cores_the_workers_leave_and_all_of_them():
+    assert CoreSplit(2, 2, 2).candidates == [1, 2]
+    assert CoreSplit(16, 4, 16).candidates == [12, 16]
+    assert CoreSplit(16, 4, 4).candidates == [4]  # OMP_NUM_THREADS=4: never more than torch has
+    assert CoreSplit(2, 0, 2).candidates == [2]  # no workers: decoding and the forward take turns
+    assert CoreSplit(2, 4, 2).candidates == [1, 2]
+    assert CoreSplit(2, 2, 2).shares_cores and not CoreSplit(16, 4, 12).shares_cores
+
+
+def test_a_model_bound_pass_takes_every_core():
+    """ResNet-18 at 224 px: decoding 5 ms an image, the forward 40 ms on one thread and 24 on two."""
+    split = CoreSplit(2, 2, 2)
+    used = run(split, {1: 40.0, 2: 24.0}, 5.0, 10)
+    assert split.threads() == 2 and used[-5:] == [2] * 5
+    assert len(used) - used.count(2) <= TRIALS  # the trials at one thread are all it spent there
+    summary = split.summary()
+    assert summary["chosen"] == 2 and summary["decode_ms_per_image"] == 5.0
+    assert summary["forward_ms_per_image"] == {"1": 40.0, "2": 24.0}
+
+
+def test_a_decoding_bound_pass_leaves_the_workers_their_cores():
+    """A small CNN on 28-px digits: decoding 0.3 ms an image, the forward 0.1 (one thread) or 0.07 (two)."""
+    split = CoreSplit(2, 2, 2)
+    run(split, {1: 0.1, 2: 0.07}, 0.3, 10)
+    assert split.threads() == 1
+    predicted = split.predicted()
+    assert predicted[1] <= predicted[2] * 1.1  # a near tie goes to fewer threads
+
+
+def test_the_choice_follows_the_measured_times_not_a_rule():
+    # the same machine, a forward that gains nothing from a second thread: one thread, whatever the model
+    split = CoreSplit(2, 2, 2)
+    run(split, {1: 40.0, 2: 40.0}, 5.0, 6)
+    assert split.threads() == 1
+    assert image_seconds(2, 0.024, 0.005, 2) < image_seconds(1, 0.040, 0.005, 2)
+
+
+def test_a_decisive_first_batch_each_ends_the_trials_early():
+    split = CoreSplit(2, 2, 2)
+    used = run(split, {1: 80.0, 2: 20.0}, 1.0, 4)
+    assert used == [2, 1, 2, 2]
+
+
+def test_a_change_in_the_balance_is_checked_and_followed():
+    split = CoreSplit(2, 2, 2)
+    run(split, {1: 40.0, 2: 24.0}, 5.0, 8)
+    assert split.threads() == 2
+    # other processes take a core: two threads now wait at their barriers
+    used = run(split, {1: 42.0, 2: 60.0}, 5.0, 6)
+    assert 1 in used and split.threads() == 1 and split.rechecks >= 1
+
+
+def test_the_other_count_is_checked_now_and_then_even_when_nothing_moves():
+    split = CoreSplit(2, 2, 2)
+    used = run(split, {1: 40.0, 2: 24.0}, 5.0, 2 + RECHECK + 2)
+    # one trial batch at 1 thread (the first of each decided it), then one check after RECHECK batches at 2
+    assert used[:2] == [2, 1] and used.count(1) == 2 and used[2 + RECHECK] == 1
+    assert split.threads() == 2 and split.rechecks == 1
+
+
+class FakeTap:
+    embedding_layer, embedding_note = "test", None
+
+    def __init__(self):
+        self.threads = []
+
+    def __call__(self, x):
+        self.threads.append(torch.get_num_threads())
+        return torch.zeros(len(x), 3), torch.zeros(len(x), 4)
+
+
+class ScriptedSplit(CoreSplit):
+    """Asks for a thread count per batch from a script, and keeps what the pass measured."""
+
+    def __init__(self, script):
+        super().__init__(2, 1, 2)
+        self.script, self.seen = list(script), []
+
+    def threads(self) -> int:
+        return self.script[min(len(self.seen), len(self.script) - 1)]
+
+    def record(self, cost: BatchCost) -> None:
+        self.seen.append(cost)
+        super().record(cost)
+
+
+def test_the_pass_runs_each_batch_at_the_splits_count_and_times_decoding_and_forward(image_tree):
+    source = discover(image_tree)
+    spec = InputSpec(channels=3, size=(16, 16), mean=(0.0,) * 3, std=(1.0,) * 3, source="test")
+    split, tap = ScriptedSplit([2, 1, 2, 1, 1]), FakeTap()
+    before = torch.get_num_threads()
+    collected = collect_outputs(tap, source, spec, device=torch.device("cpu"), batch_size=8, workers=1, quiet=True,
+                                split=split)
+    assert tap.threads == [c.threads for c in split.seen] == [2, 1, 2, 1] + [1] * (len(split.seen) - 4)
+    assert sum(c.images for c in split.seen) == len(source.samples)
+    assert all(c.decode_seconds > 0 and c.forward_seconds > 0 for c in split.seen)  # measured, in the workers too
+    assert collected.core_split == split.summary() and collected.forward_threads == split.threads()
+    assert torch.get_num_threads() == before
+
+
+def test_the_report_records_the_split_it_measured(model_files, image_tree, tmp_path):
+    from reportgen.pipeline import build_report
+
+    report = build_report(model_files["pt2"], image_tree, tmp_path / "r.html", quiet=True, projection="pca",
+                          workers=1, saliency_samples=0).report
+    provenance = report["provenance"]
+    split = provenance["core_split"]
+    assert split["workers"] == 1 and split["chosen"] == provenance["forward_threads"] in split["candidates"]
+    assert sum(split["batches_at"].values()) >= 1 and split["decode_ms_per_image"] > 0
+    assert set(split["forward_ms_per_image"]) <= {str(t) for t in split["candidates"]}
+    assert provenance["forward_form"]["memory_format"] in ("contiguous", "channels_last")
