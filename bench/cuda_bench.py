@@ -50,13 +50,23 @@ def report(weights: Path, arch: str, data: Path, device: str, args, amp: bool) -
     if done.returncode:
         raise SystemExit(f"reportgen failed on {device}:\n{done.stderr[-3000:]}")
     result = json.loads(out.with_suffix(".json").read_text())
+    samples = result.get("samples") or []
     chosen = len(result["saliency"].get("samples", []))
     seconds = result["section_seconds"].get("saliency", 0.0)
     provenance = result["provenance"]
     return {"n": result["n_samples"], "pass": result["n_samples"] / result["timings"]["decode + forward"],
             "saliency": chosen / seconds if seconds else float("nan"), "chosen": chosen, "wall": wall,
             "form": provenance.get("forward_form") or {}, "threads": provenance.get("forward_threads"),
-            "batch": provenance.get("batch_size")}
+            "batch": provenance.get("batch_size"), "accuracy": result.get("accuracy"),
+            "predictions": [x.get("prediction") for x in samples], "losses": [x.get("loss") for x in samples]}
+
+
+def agreement(cpu: dict, cuda: dict) -> str:
+    """How far the CUDA report's numbers are from the CPU's: same predictions, loss difference, accuracy."""
+    same = sum(a == b for a, b in zip(cpu["predictions"], cuda["predictions"]))
+    gaps = [abs(a - b) for a, b in zip(cpu["losses"], cuda["losses"]) if a is not None and b is not None]
+    return (f"same prediction {same}/{len(cpu['predictions'])}, max |loss gap| {max(gaps, default=float('nan')):.2e}, "
+            f"accuracy {cpu['accuracy']} vs {cuda['accuracy']}")
 
 
 def main() -> None:
@@ -86,7 +96,8 @@ def main() -> None:
             for amp in [False, True] if args.amp else [False]:
                 row = report(weights, arch, data, device, args, amp)
                 rows.append((name, device, amp, ceiling, row))
-                print(f"{name} {device}{' amp' if amp else ''}: {json.dumps(row)}", file=sys.stderr)
+                shown = {k: v for k, v in row.items() if k not in ("predictions", "losses")}
+                print(f"{name} {device}{' amp' if amp else ''}: {json.dumps(shown)}", file=sys.stderr)
     print(f"\n{args.n:,} photos, 224 px; torch {torch.__version__}; {torch.get_num_threads()} CPU threads; {where}")
     print("| model | device | amp | bare forward img/s | pass img/s | pass / bare | saliency img/s (samples) | "
           "form | batch | whole report s |")
@@ -96,6 +107,10 @@ def main() -> None:
         print(f"| {name} | {device} | {'yes' if amp else 'no'} | {ceiling:.1f} | {r['pass']:.1f} | "
               f"{r['pass'] / ceiling:.2f}x | {r['saliency']:.1f} ({r['chosen']}) | {form} | {r['batch']} | "
               f"{r['wall']:.1f} |")
+    for name in args.models:
+        plain = {device: r for n, device, amp, _c, r in rows if n == name and not amp}
+        if "cuda" in plain:
+            print(f"{name}, CPU vs CUDA (float32): {agreement(plain['cpu'], plain['cuda'])}")
     if "cuda" not in devices:
         print("\nCUDA rows skipped: no CUDA device on this machine.")
 
