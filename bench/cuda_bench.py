@@ -76,11 +76,12 @@ def main() -> None:
     parser.add_argument("--saliency-samples", type=int, default=200)
     parser.add_argument("--workers", type=int, default=None, help="decoding workers (reportgen's default: up to 4)")
     parser.add_argument("--amp", action="store_true", help="also time each device with --amp")
+    parser.add_argument("--devices", nargs="+", default=["cpu", "cuda"], choices=["cpu", "cuda"])
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "reportgen-cuda-bench")
     args = parser.parse_args()
-    devices = ["cpu"]
+    devices = [d for d in args.devices if d == "cpu"]
     if torch.cuda.is_available():
-        devices.append("cuda")
+        devices += [d for d in args.devices if d == "cuda"]
         where = torch.cuda.get_device_name(0)
     else:
         where = "no CUDA device"
@@ -109,7 +110,7 @@ def main() -> None:
               f"{r['wall']:.1f} |")
     for name in args.models:
         plain = {device: r for n, device, amp, _c, r in rows if n == name and not amp}
-        if "cuda" in plain:
+        if "cuda" in plain and "cpu" in plain:
             print(f"{name}, CPU vs CUDA (float32): {agreement(plain['cpu'], plain['cuda'])}")
     if "cuda" not in devices:
         print("\nCUDA rows skipped: no CUDA device on this machine.")

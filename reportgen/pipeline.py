@@ -16,6 +16,7 @@ from reportgen.analyses.findings import rank_findings
 from reportgen.analyses.runner import run_all
 from reportgen.collect.batch_size import choose_batch_size
 from reportgen.collect.batched_pass import collect_outputs
+from reportgen.collect.core_split import default_workers
 from reportgen.collect.dataset import input_loader
 from reportgen.collect.distributed import launched_world, rank_device
 from reportgen.collect.kept_inputs import KeptInputs
@@ -100,7 +101,8 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
             if old_adapter else None
         clock.lap("load")
         batch_size = opts.batch_size or choose_batch_size(adapter, spec, device, num_samples=len(source.samples),
-                                                          workers=opts.workers or 4, amp=opts.amp)
+                                                          workers=default_workers(device) if opts.workers is None
+                                                          else opts.workers, amp=opts.amp)
         kept = KeptInputs(top_k=opts.top_k, per_class=PER_CLASS)  # the gradient analyses' inputs, not decoded twice
         collected = run_pass(adapter, source, spec, device, batch_size, opts, world, quiet, form=form, keep=kept)
         clock.lap("decode + forward")

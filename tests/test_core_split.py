@@ -130,3 +130,13 @@ def test_the_report_records_the_split_it_measured(model_files, image_tree, tmp_p
     assert sum(split["batches_at"].values()) >= 1 and split["decode_ms_per_image"] > 0
     assert set(split["forward_ms_per_image"]) <= {str(t) for t in split["candidates"]}
     assert provenance["forward_form"]["memory_format"] in ("contiguous", "channels_last")
+
+
+def test_default_workers_leave_the_forward_its_cores_on_cpu_and_feed_a_gpu_from_every_core(monkeypatch):
+    from reportgen.collect import core_split
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    for cores, on_cpu, on_cuda in [(1, 1, 1), (2, 2, 1), (16, 4, 12), (64, 4, 12), (8, 4, 7)]:
+        monkeypatch.setattr(core_split, "available_cores", lambda n=cores: n)
+        assert core_split.default_workers(cpu) == on_cpu, cores
+        assert core_split.default_workers(cuda) == on_cuda, cores

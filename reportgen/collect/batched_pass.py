@@ -19,7 +19,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from reportgen.collect.collected import Collected
-from reportgen.collect.core_split import WORKER_NICE, BatchCost, CoreSplit
+from reportgen.collect.core_split import WORKER_NICE, BatchCost, CoreSplit, default_workers
 from reportgen.collect.dataset import ImageDataset
 from reportgen.collect.distributed import World, merge_ranks, shard_batches
 from reportgen.collect.kept_inputs import KeptInputs
@@ -105,7 +105,7 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
     `split`: the cores' split (made here by default; on CPU from the first batches' timings)."""
     num = len(source.samples)
     num_classes = len(source.classes) or None  # None: the model's output count decides (unnamed classes)
-    workers = min(4, os.cpu_count() or 1) if workers is None else workers
+    workers = default_workers(device) if workers is None else workers
     split = split or CoreSplit.for_device(device, workers)
     loader = DataLoader(ImageDataset(source, spec), batch_sampler=shard_batches(num, batch_size, world),
                         num_workers=workers,
