@@ -14,7 +14,8 @@ priority (WORKER_NICE), decode in the forward's gaps. The fixed rule this replac
 held ResNet-18's pass to 0.4x its bare forward.
 
 Each candidate is timed on TRIALS batches, interleaved (the first batch at a thread count pays oneDNN's set-up, so
-the faster of them counts), unless the first of each already decides by EARLY. Then, every RECHECK batches or as
+the faster of them counts), unless the first of each already decides by EARLY. Then, after FIRST_RECHECK batches and
+at doubling gaps up to every RECHECK batches, or as
 soon as d or f of the choice has moved by DRIFT from what it was made on (other processes took cores, the images
 got larger; not before SETTLE batches), the other count is timed on one batch and the choice made again. Fewer
 threads win a near tie.
@@ -30,7 +31,10 @@ import torch
 
 TRIALS = 2
 EARLY = 0.3  # after one batch each, a candidate predicted this much faster is chosen at once
-RECHECK = 24  # batches between checks of the other candidate
+RECHECK = 24  # batches between checks of the other candidate, once settled
+FIRST_RECHECK = 4  # the first check comes this soon, and the gap doubles up to RECHECK: the trials run while the
+# workers fill their prefetch queues beside the forward, which can make all the cores look slower than they are (a
+# ResNet-18 pass on 2 cores chose 1 thread on its trials and ran 23 of 32 batches there, at half the speed)
 DRIFT = 0.5  # on a busy machine a batch's forward time moves by a third from one batch to the next
 SETTLE = 8  # batches after a choice before a drift can call it into question
 NEAR_TIE = 0.1  # more threads only if predicted more than this much faster
@@ -117,12 +121,16 @@ class CoreSplit:
             decode, forward = self.basis
             moved = max(abs(self.decode() - decode) / max(decode, 1e-9),
                         abs(self.forward(self.chosen) - forward) / max(forward, 1e-9))
-            if self.since >= RECHECK or moved > DRIFT and self.since >= SETTLE:
+            if self.since >= self.recheck_after() or moved > DRIFT and self.since >= SETTLE:
                 self.rechecks += 1
                 self.queue = [t for t in self.candidates if t != self.chosen]
                 return
         if self.basis is None or cost.threads != self.chosen:
             self._choose()
+
+    def recheck_after(self) -> int:
+        """Batches at the chosen count before the other is timed again: FIRST_RECHECK, doubling up to RECHECK."""
+        return min(RECHECK, FIRST_RECHECK << self.rechecks)
 
     # -- estimates -------------------------------------------------------------------------------------------
     def decode(self) -> float:

@@ -33,6 +33,9 @@ MEASURE_FROM = 20e6  # FLOPs per image of the plain forward below which no form 
 PROBE_IMAGES = 4  # the first batch's first few: 4 forwards of them per form (a warm-up, 2 timed) cost ~1/40 of
 # a 1,000-image ResNet-18 pass, and the decoding workers fill the pipeline meanwhile
 REPEATS = 2
+# On a GPU a 4-image forward is mostly launch overhead (on an H200, float16 timed at 0.95x float32 on 4 images of
+# ResNet-50), so there the whole first batch is timed, more often: each forward takes milliseconds.
+CUDA_REPEATS = 5
 
 
 @contextmanager
@@ -138,7 +141,8 @@ class ForwardForm:
         return None
 
     def decide(self, batch: torch.Tensor) -> None:
-        """Time the candidate forms on up to PROBE_IMAGES images of `batch` (the model's input, on the device)."""
+        """Time the candidate forms on up to PROBE_IMAGES images of `batch` (the model's input, on the device; on
+        CUDA the whole batch)."""
         self.decided = True
         low = self.reduced_precision()
         if self.module is None or not self.measure:  # nothing to time (a bare callable), or not to be timed
@@ -146,7 +150,7 @@ class ForwardForm:
             if self.note:
                 say(self.note, quiet=self.quiet)
             return
-        probe = batch[:PROBE_IMAGES]
+        probe = batch if self.device.type == "cuda" else batch[:PROBE_IMAGES]
         candidates = [(CONTIGUOUS, FLOAT32)]
         if probe.dim() == 4 and is_convolutional(self.module):
             candidates.append((CHANNELS_LAST, FLOAT32))
@@ -169,7 +173,7 @@ class ForwardForm:
                 if logits is None or precision == FLOAT32 and not agrees(logits, reference):
                     candidates.remove((fmt, precision))
             seconds = {form: [] for form in candidates}
-            for repeat in range(REPEATS):
+            for repeat in range(CUDA_REPEATS if self.device.type == "cuda" else REPEATS):
                 for form in candidates if repeat % 2 == 0 else candidates[::-1]:
                     seconds[form].append(self._run(probe, *form)[1])
             median = {form: statistics.median(s) for form, s in seconds.items()}
