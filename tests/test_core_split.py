@@ -130,7 +130,7 @@ def test_the_pass_runs_each_batch_at_the_splits_count_and_times_decoding_and_for
     assert tap.threads == [c.threads for c in split.seen] == [2, 1, 2, 1] + [1] * (len(split.seen) - 4)
     assert sum(c.images for c in split.seen) == len(source.samples)
     assert all(c.decode_seconds > 0 and c.forward_seconds > 0 for c in split.seen)  # measured, in the workers too
-    assert collected.core_split == split.summary() and collected.forward_threads == split.threads()
+    assert collected.core_split == split.summary() and collected.forward_threads == split.settled()
     assert torch.get_num_threads() == before
 
 
@@ -155,3 +155,9 @@ def test_default_workers_leave_the_forward_its_cores_on_cpu_and_feed_a_gpu_from_
         monkeypatch.setattr(core_split, "available_cores", lambda n=cores: n)
         assert core_split.default_workers(cpu) == on_cpu, cores
         assert core_split.default_workers(cuda) == on_cuda, cores
+
+
+def test_a_pass_that_ends_in_a_re_check_reports_and_hands_on_its_choice():
+    split = CoreSplit(2, 2, 2)
+    run(split, {1: 40.0, 2: 20.0}, 5.0, 6)  # the trials, then 4 batches at 2: the first re-check is queued
+    assert split.threads() == 1 and split.settled() == 2 and split.summary()["chosen"] == 2

@@ -196,7 +196,8 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
                                      loss_all[idx])
             split.record(BatchCost(len(idx), decode_seconds, time.perf_counter() - started_at, threads))
     bar.close()
-    form.threads = split.threads()  # the gradient analyses run as the pass's forward did
+    # the gradient analyses run as the pass's forward did: at its choice, not at a re-check the pass ended in
+    form.threads = split.settled()
     if world is not None:
         ok, skipped, merged = merge_ranks(ok, skipped, [logits_all, probs_all, loss_all, emb_all, pixels, properties,
                                                         labels_all, hashes], thumbs)
@@ -228,7 +229,7 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
         skipped=skipped,
         embedding_layer=tap.embedding_layer,
         embedding_note=tap.embedding_note,
-        forward_threads=split.threads(),
+        forward_threads=split.settled(),
         core_split=split.summary() if device.type == "cpu" else None,
         source_index=rows,
         nonfinite=nonfinite,

@@ -101,7 +101,14 @@ class CoreSplit:
         return self.workers > 0 and max(self.candidates) + self.workers > self.cores
 
     def threads(self) -> int:
+        """The count for the next batch: a trial's or a re-check's, else the choice."""
         return self.queue[0] if self.queue else self.chosen
+
+    def settled(self) -> int:
+        """The choice, whatever the next batch would have tried (a pass can end in a re-check)."""
+        if self.chosen is None:
+            self._choose()
+        return self.chosen if self.chosen is not None else self.threads()
 
     def record(self, cost: BatchCost) -> None:
         if cost.images <= 0:
@@ -169,7 +176,7 @@ class CoreSplit:
         for cost in self.costs:
             batches[str(cost.threads)] = batches.get(str(cost.threads), 0) + 1
         return {"cores": self.cores, "workers": self.workers, "candidates": self.candidates,
-                "chosen": self.threads(), "batches_at": batches,
+                "chosen": self.settled(), "batches_at": batches,
                 "decode_ms_per_image": round(self.decode() * 1e3, 3),
                 "forward_ms_per_image": {str(t): round(self.forward(t) * 1e3, 3) for t in self.candidates
                                          if self.forward(t) != float("inf")},
