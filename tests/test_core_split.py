@@ -161,3 +161,17 @@ def test_a_pass_that_ends_in_a_re_check_reports_and_hands_on_its_choice():
     split = CoreSplit(2, 2, 2)
     run(split, {1: 40.0, 2: 20.0}, 5.0, 6)  # the trials, then 4 batches at 2: the first re-check is queued
     assert split.threads() == 1 and split.settled() == 2 and split.summary()["chosen"] == 2
+
+
+def test_noise_does_not_flip_the_choice_but_a_real_change_does():
+    """Batches at 2 threads that now and then run slow (other work on the machine) keep 2 threads; only a forward
+    that stays slower moves the choice."""
+    rng = __import__("random").Random(0)
+    split = CoreSplit(2, 2, 2)
+    used = []
+    for batch in range(300):
+        threads = split.threads()
+        used.append(threads)
+        forward = {1: 33.0 * rng.uniform(0.85, 1.15), 2: 18.0 * rng.uniform(0.85, 1.6)}[threads]
+        split.record(BatchCost(32, 7.0 * 32 / 1e3, forward * 32 / 1e3, threads))
+    assert used.count(1) <= 2 + split.rechecks  # the trials and one batch per re-check, never a stay at 1
