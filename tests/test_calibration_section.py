@@ -267,6 +267,8 @@ def test_a_second_splits_fold_draws_its_figures_and_table_when_opened(browser, t
     assert page.locator("#calibration h3").first.inner_text() == "test"  # the evaluation split opens first
     assert len(draw_figures(page)) == 5
     page.locator("#calibration details.rg-lazy summary").first.click()
+    # the fold fills itself on its "toggle" event, which fires after the click returns
+    page.wait_for_function("document.querySelectorAll('#calibration script.rg-figure').length >= 10", timeout=10000)
     assert len(draw_figures(page)) == 10
     rows = page.locator("#calibration-classes-0 tbody tr")
     rows.first.wait_for(timeout=5000)
