@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reportgen import __version__
@@ -84,6 +84,8 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
     clock = Clock()
     world = launched_world()
     device = rank_device(report_device(model, resolve_device(opts.device), opts.device))
+    if opts.workers is None:  # decided once: the batch size, the pass and the baseline's pass all size by it
+        opts = replace(opts, workers=default_workers(device))
     quiet = opts.quiet or (world is not None and not world.is_main)  # one set of progress bars, rank 0's
     with ExitStack() as stack:  # a module in memory is handed back, and every hook taken out, however it ends
         given = open_given(model, data, opts, device, stack)
@@ -101,8 +103,7 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
             if old_adapter else None
         clock.lap("load")
         batch_size = opts.batch_size or choose_batch_size(adapter, spec, device, num_samples=len(source.samples),
-                                                          workers=default_workers(device) if opts.workers is None
-                                                          else opts.workers, amp=opts.amp)
+                                                          workers=opts.workers, amp=opts.amp)
         kept = KeptInputs(top_k=opts.top_k, per_class=PER_CLASS)  # the gradient analyses' inputs, not decoded twice
         collected = run_pass(adapter, source, spec, device, batch_size, opts, world, quiet, form=form, keep=kept)
         clock.lap("decode + forward")

@@ -147,6 +147,20 @@ def test_the_report_records_the_split_it_measured(model_files, image_tree, tmp_p
     assert provenance["forward_form"]["memory_format"] in ("contiguous", "channels_last")
 
 
+def test_the_default_worker_count_is_decided_once_for_the_batch_size_and_the_pass(model_files, image_tree, tmp_path,
+                                                                                   monkeypatch):
+    from reportgen import pipeline
+
+    asked = []
+    monkeypatch.setattr(pipeline, "default_workers", lambda device: asked.append(device) or 1)
+    sized = []
+    choose = pipeline.choose_batch_size
+    monkeypatch.setattr(pipeline, "choose_batch_size", lambda *a, **k: sized.append(k["workers"]) or choose(*a, **k))
+    report = pipeline.build_report(model_files["pt2"], image_tree, tmp_path / "r.html", quiet=True,
+                                   projection="pca", saliency_samples=0).report
+    assert len(asked) == 1 and sized == [1] and report["provenance"]["core_split"]["workers"] == 1
+
+
 def test_default_workers_leave_the_forward_its_cores_on_cpu_and_feed_a_gpu_from_every_core(monkeypatch):
     from reportgen.collect import core_split
 
@@ -161,6 +175,17 @@ def test_a_pass_that_ends_in_a_re_check_reports_and_hands_on_its_choice():
     split = CoreSplit(2, 2, 2)
     run(split, {1: 40.0, 2: 20.0}, 5.0, 6)  # the trials, then 4 batches at 2: the first re-check is queued
     assert split.threads() == 1 and split.settled() == 2 and split.summary()["chosen"] == 2
+
+
+def test_asking_for_the_choice_in_the_trials_changes_nothing():
+    """A pass too short to finish its trials: settled() answers from what was timed, and the split goes on as if
+    it had not been asked (it is asked for the provenance and the gradients' threads)."""
+    split = CoreSplit(2, 2, 2)
+    run(split, {1: 40.0, 2: 30.0}, 5.0, 2)  # one trial at each count of TRIALS, too close to choose early
+    queue, chosen = list(split.queue), split.chosen
+    assert chosen is None and split.settled() == 2 and split.summary()["chosen"] == 2
+    assert split.queue == queue and split.chosen is None and split.basis is None
+    assert CoreSplit(2, 2, 2).settled() == CoreSplit(2, 2, 2).threads()  # nothing timed: the first trial's count
 
 
 def test_noise_does_not_flip_the_choice_but_a_real_change_does():

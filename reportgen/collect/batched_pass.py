@@ -19,7 +19,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from reportgen.collect.collected import Collected
-from reportgen.collect.core_split import WORKER_NICE, BatchCost, CoreSplit, default_workers
+from reportgen.collect.core_split import WORKER_NICE, BatchCost, CoreSplit
 from reportgen.collect.dataset import ImageDataset
 from reportgen.collect.distributed import World, merge_ranks, shard_batches
 from reportgen.collect.kept_inputs import KeptInputs
@@ -93,19 +93,19 @@ def label_name(source: DataSource, label) -> str | None:
 
 
 def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, device: torch.device,
-                    batch_size: int = 128, workers: int | None = None, quiet: bool = False,
+                    batch_size: int = 128, workers: int, quiet: bool = False,
                     world: World | None = None, amp: bool = False, after_fork=None, form: ForwardForm | None = None,
                     keep: KeptInputs | None = None, split: CoreSplit | None = None) -> Collected:
     """Run the model once over every sample; decode failures become `skipped` entries, never lost rows.
 
     Under torchrun (`world`), this rank runs its share of the batches and every rank returns all rows.
+    `workers`: decoding processes, decided by the caller (core_split.default_workers for the device is the default).
     `after_fork()` is called once the loader's workers have started (work that must not run during a fork).
     `form`: how the model runs, decided on the first batch if it isn't yet (without one, the pass makes its own
     and hands the model back as it was); `keep`: where the inputs the gradient analyses may ask for are kept;
     `split`: the cores' split (made here by default; on CPU from the first batches' timings)."""
     num = len(source.samples)
     num_classes = len(source.classes) or None  # None: the model's output count decides (unnamed classes)
-    workers = default_workers(device) if workers is None else workers
     split = split or CoreSplit.for_device(device, workers)
     loader = DataLoader(ImageDataset(source, spec), batch_sampler=shard_batches(num, batch_size, world),
                         num_workers=workers,

@@ -107,10 +107,12 @@ class CoreSplit:
         return self.queue[0] if self.queue else self.chosen
 
     def settled(self) -> int:
-        """The choice, whatever the next batch would have tried (a pass can end in a re-check)."""
-        if self.chosen is None:
-            self._choose()
-        return self.chosen if self.chosen is not None else self.threads()
+        """The choice, whatever the next batch would have tried (a pass can end in a re-check, or in its trials);
+        it changes nothing, so the provenance and the gradient analyses can ask it at any time."""
+        if self.chosen is not None:
+            return self.chosen
+        predicted = self.predicted()
+        return self._best(predicted) if predicted else self.threads()
 
     def record(self, cost: BatchCost) -> None:
         if cost.images <= 0:
@@ -171,9 +173,15 @@ class CoreSplit:
         best = min(predicted.values())
         current = predicted.get(self.chosen) if self.chosen is not None else None
         if current is None or best < current * (1 - SWITCH):
-            self.chosen = min(t for t, seconds in predicted.items() if seconds <= best * (1 + NEAR_TIE))
+            self.chosen = self._best(predicted)
         self.basis = (self.decode(), self.forward(self.chosen))
         self.since = 0
+
+    @staticmethod
+    def _best(predicted: dict[int, float]) -> int:
+        """The fewest threads within NEAR_TIE of the fastest predicted (fewer threads leave the workers cores)."""
+        best = min(predicted.values())
+        return min(t for t, seconds in predicted.items() if seconds <= best * (1 + NEAR_TIE))
 
     def summary(self) -> dict:
         batches: dict[str, int] = {}
