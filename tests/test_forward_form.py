@@ -83,6 +83,27 @@ def collect(model, image_tree, spec, form=None, **options):
                                workers=0, form=form, **{"quiet": True} | options)
 
 
+def test_on_cpu_the_forms_are_timed_before_the_workers_start_on_noise_in_the_inputs_shape(colour, image_tree, spec,
+                                                                                          monkeypatch):
+    """Timed beside the workers filling their queues, the forms' times were 2-5x slower and once chose wrongly."""
+    from reportgen.collect import batched_pass
+
+    monkeypatch.setattr(forward_form, "MEASURE_FROM", 0)  # time even this tiny model
+    events = []
+    started = batched_pass.started
+    monkeypatch.setattr(batched_pass, "started", lambda loader: events.append("workers") or started(loader))
+
+    class Watched(TimedForm):
+        def decide(self, batch):
+            events.append(("decide", tuple(batch.shape)))
+            super().decide(batch)
+
+    with Watched(colour, torch.device("cpu"), seconds={(PLAIN, "float32"): 1.0, (CL, "float32"): 0.5}) as form:
+        collect(colour, image_tree, spec, form)
+    assert events == [("decide", (forward_form.PROBE_IMAGES, 3, 16, 16)), "workers"]
+    assert form.memory_format == CL and all(colour.seen)  # the pass ran in the form the probe chose
+
+
 def test_a_model_too_small_to_matter_is_not_timed(colour, image_tree, spec):
     with TimedForm(colour, torch.device("cpu"), seconds={(PLAIN, "float32"): 1.0, (CL, "float32"): 0.1}) as form:
         collect(colour, image_tree, spec, form)

@@ -13,10 +13,9 @@ a model-bound one (ResNet-18 at 224 px: d 5 ms, f(1) 40 ms, f(2) 25 ms) takes bo
 priority (WORKER_NICE), decode in the forward's gaps. The fixed rule this replaces (the cores the workers leave)
 held ResNet-18's pass to 0.4x its bare forward.
 
-Each candidate is timed on TRIALS batches, interleaved (the first batch at a thread count pays oneDNN's set-up, so
-the faster of them counts), unless the first of each already decides by EARLY. Then, after FIRST_RECHECK batches and
-at doubling gaps up to every RECHECK batches, or as
-soon as d or f of the choice has moved by DRIFT from what it was made on (other processes took cores, the images
+The pass's first batch is a warm-up that times nothing. Each candidate is then timed on TRIALS batches, interleaved
+(the first batch at a thread count can pay set-up, so the faster of them counts), unless the first of each already decides by EARLY. Then every RECHECK batches (when the
+choice is the fewer threads, first after FIRST_RECHECK batches and at doubling gaps up to RECHECK), or as soon as d or f of the choice has moved by DRIFT from what it was made on (other processes took cores, the images
 got larger; not before SETTLE batches), the other count is timed on one batch and the choice made again. Fewer
 threads win a near tie.
 """
@@ -84,6 +83,9 @@ class CoreSplit:
         self.queue = [t for _ in range(TRIALS) for t in self.candidates[::-1]] if len(self.candidates) > 1 else []
         self.chosen: int | None = None if self.queue else self.candidates[0]
         self.costs: list[BatchCost] = []
+        # the pass's first batch: its forward builds the kernels for the batch's shape (a ResNet-18 pass at 224 px:
+        # 59 ms an image at 2 threads against 17-19 after it), so it times neither count; counted in the summary
+        self.warmup: BatchCost | None = None
         self.basis: tuple[float, float] | None = None  # (d, f(chosen)) the choice was made on
         self.since = 0
         self.rechecks = 0
@@ -117,6 +119,9 @@ class CoreSplit:
     def record(self, cost: BatchCost) -> None:
         if cost.images <= 0:
             return
+        if self.warmup is None and len(self.candidates) > 1:
+            self.warmup = cost
+            return
         self.costs.append(cost)
         if self.queue and self.queue[0] == cost.threads:
             self.queue.pop(0)
@@ -140,13 +145,19 @@ class CoreSplit:
             self._choose()
 
     def recheck_after(self) -> int:
-        """Batches at the chosen count before the other is timed again: FIRST_RECHECK, doubling up to RECHECK."""
+        """Batches at the chosen count before the other is timed again: FIRST_RECHECK, doubling up to RECHECK, while
+        the choice is fewer threads than the most. The start-up's error runs one way (the workers filling their
+        queues slow the forward most when it takes every core), so a choice of every core made through it needs no
+        early check: each would cost a batch at the slower count (2 of a 1,000-photo ResNet-18 pass's 32, ~1 s)."""
+        if self.chosen == self.candidates[-1]:
+            return RECHECK
         return min(RECHECK, FIRST_RECHECK << self.rechecks)
 
     # -- estimates -------------------------------------------------------------------------------------------
     def decode(self) -> float:
-        """d: the median of the last 5 batches' decoding CPU-seconds per image."""
-        recent = self.costs[-5:]
+        """d: the median of the last 5 batches' decoding CPU-seconds per image (the warm-up's too: only its forward
+        pays the set-up)."""
+        recent = (([self.warmup] if self.warmup else []) + self.costs[-5:])[-5:]
         return statistics.median(c.decode_seconds / c.images for c in recent) if recent else 0.0
 
     def forward(self, threads: int) -> float:
@@ -185,7 +196,7 @@ class CoreSplit:
 
     def summary(self) -> dict:
         batches: dict[str, int] = {}
-        for cost in self.costs:
+        for cost in [self.warmup, *self.costs] if self.warmup else self.costs:
             batches[str(cost.threads)] = batches.get(str(cost.threads), 0) + 1
         return {"cores": self.cores, "workers": self.workers, "candidates": self.candidates,
                 "chosen": self.settled(), "batches_at": batches,

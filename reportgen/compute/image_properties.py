@@ -15,11 +15,21 @@ PROPERTY_NAMES = ("brightness", "contrast", "blur", "entropy", "width", "height"
 PROPERTY_SIDE = 128
 
 
-def image_properties(image: Image.Image) -> np.ndarray:
-    """(len(PROPERTY_NAMES),) float32 for one image (any mode; the original size, before resizing)."""
-    width, height = image.size
+def shrunk(image: Image.Image, side: int = PROPERTY_SIDE) -> Image.Image:
+    """A copy at most `side` pixels on a side (the image itself if it is no larger): the one copy the pass's
+    properties, thumbnail and small pixels are all made from, instead of three shrinks of a full photo each."""
+    if max(image.size) <= side:
+        return image
     small = image.copy()
-    small.thumbnail((PROPERTY_SIDE, PROPERTY_SIDE), Image.BILINEAR)
+    small.thumbnail((side, side), Image.BILINEAR)
+    return small
+
+
+def image_properties(image: Image.Image, small: Image.Image | None = None) -> np.ndarray:
+    """(len(PROPERTY_NAMES),) float32 for one image (any mode; the original size, before resizing); `small`: its
+    shrunk() copy, where the caller has made it already."""
+    width, height = image.size
+    small = shrunk(image) if small is None else small
     rgb = np.asarray(small.convert("RGB"), dtype=np.float32)
     grey = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
     laplacian = (grey[1:-1, :-2] + grey[1:-1, 2:] + grey[:-2, 1:-1] + grey[2:, 1:-1] - 4 * grey[1:-1, 1:-1]) \
