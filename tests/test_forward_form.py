@@ -104,6 +104,29 @@ def test_on_cpu_the_forms_are_timed_before_the_workers_start_on_noise_in_the_inp
     assert form.memory_format == CL and all(colour.seen)  # the pass ran in the form the probe chose
 
 
+def test_data_in_memory_times_the_forms_on_its_first_batch(colour, image_tree, spec, monkeypatch):
+    """Items in memory may be tensors their own transform made, of any size: the probe's shape is not known."""
+    from reportgen.collect import batched_pass
+
+    monkeypatch.setattr(forward_form, "MEASURE_FROM", 0)
+    events = []
+    started = batched_pass.started
+    monkeypatch.setattr(batched_pass, "started", lambda loader: events.append("workers") or started(loader))
+
+    class Watched(TimedForm):
+        def decide(self, batch):
+            events.append(("decide", tuple(batch.shape[1:])))
+            super().decide(batch)
+
+    source = discover(image_tree)
+    source.root = None  # as data in memory has
+    with adapter_for(colour) as adapter, Watched(colour, torch.device("cpu"),
+                                                 seconds={(PLAIN, "float32"): 1.0, (CL, "float32"): 0.5}) as form:
+        collect_outputs(adapter, source, spec, device=torch.device("cpu"), batch_size=16, workers=0, form=form,
+                        quiet=True)
+    assert events == ["workers", ("decide", (3, 16, 16))]
+
+
 def test_a_model_too_small_to_matter_is_not_timed(colour, image_tree, spec):
     with TimedForm(colour, torch.device("cpu"), seconds={(PLAIN, "float32"): 1.0, (CL, "float32"): 0.1}) as form:
         collect(colour, image_tree, spec, form)

@@ -92,6 +92,12 @@ def label_name(source: DataSource, label) -> str | None:
     return source.classes[label] if label is not None and 0 <= label < len(source.classes) else None
 
 
+def _inputs_sized_by(spec: InputSpec, source: DataSource) -> bool:
+    """Every model input will be `spec.size`: the pass prepares each image itself. Not so with a user's transform,
+    a size taken from the images, or data in memory (no root), whose items may be tensors its own transform made."""
+    return spec.transform is None and spec.size is not None and source.root is not None
+
+
 def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, device: torch.device,
                     batch_size: int = 128, workers: int, quiet: bool = False,
                     world: World | None = None, amp: bool = False, after_fork=None, form: ForwardForm | None = None,
@@ -101,8 +107,9 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
     Under torchrun (`world`), this rank runs its share of the batches and every rank returns all rows.
     `workers`: decoding processes, decided by the caller (core_split.default_workers for the device is the default).
     `after_fork()` is called once the loader's workers have started (work that must not run during a fork).
-    `form`: how the model runs, decided on the first batch if it isn't yet (without one, the pass makes its own
-    and hands the model back as it was); `keep`: where the inputs the gradient analyses may ask for are kept;
+    `form`: how the model runs, decided here if it isn't yet (on CPU before the workers start, else on the first
+    batch; without one, the pass makes its own and hands the model back as it was); `keep`: where the inputs the
+    gradient analyses may ask for are kept;
     `split`: the cores' split (made here by default; on CPU from the first batches' timings)."""
     num = len(source.samples)
     num_classes = len(source.classes) or None  # None: the model's output count decides (unnamed classes)
@@ -125,11 +132,11 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
         if form is None:  # a form of its own, handed back at the end; torchrun's ranks must agree, so not timed
             form = stack.enter_context(ForwardForm(getattr(tap, "module", None), device, amp=amp, quiet=quiet,
                                                    measure=world is None))
-        if not form.decided and device.type == "cpu" and spec.transform is None and spec.size is not None:
+        if not form.decided and device.type == "cpu" and _inputs_sized_by(spec, source):
             # timed before the workers start: beside them filling their queues, a 1,000-photo ResNet-18 pass took
             # 2.4-3.4 s to time its forms (0.6 s on quiet cores) and once measured channels_last at half the plain
             # form's speed. On seeded noise in the input's shape: a forward's time does not depend on the pixels,
-            # and no image is read twice. (A user's transform or a size taken from the images: the first batch.)
+            # and no image is read twice.
             probe = torch.randn(PROBE_IMAGES, spec.channels, *spec.size, generator=torch.Generator().manual_seed(0))
             with torch_threads(max(split.candidates)):
                 form.decide(probe)

@@ -13,10 +13,11 @@ a model-bound one (ResNet-18 at 224 px: d 5 ms, f(1) 40 ms, f(2) 25 ms) takes bo
 priority (WORKER_NICE), decode in the forward's gaps. The fixed rule this replaces (the cores the workers leave)
 held ResNet-18's pass to 0.4x its bare forward.
 
-The pass's first batch is a warm-up that times nothing. Each candidate is then timed on TRIALS batches, interleaved
-(the first batch at a thread count can pay set-up, so the faster of them counts), unless the first of each already decides by EARLY. Then every RECHECK batches (when the
-choice is the fewer threads, first after FIRST_RECHECK batches and at doubling gaps up to RECHECK), or as soon as d or f of the choice has moved by DRIFT from what it was made on (other processes took cores, the images
-got larger; not before SETTLE batches), the other count is timed on one batch and the choice made again. Fewer
+The pass's first batch is a warm-up whose forward times nothing. Each candidate is then timed on TRIALS batches,
+interleaved (the first batch at a thread count can pay set-up, so the faster of them counts), unless the first of
+each already decides by EARLY. Then every RECHECK batches (when the choice is the fewer threads, first after
+FIRST_RECHECK batches and at doubling gaps up to RECHECK), or as soon as d or f of the choice has moved by DRIFT
+from what it was made on (other processes took cores, the images got larger; not before SETTLE batches), the other count is timed on one batch and the choice made again. Fewer
 threads win a near tie.
 """
 
@@ -82,10 +83,7 @@ class CoreSplit:
         self.candidates = sorted({max(1, min(top, self.cores - workers)), top}) if workers else [top]
         self.queue = [t for _ in range(TRIALS) for t in self.candidates[::-1]] if len(self.candidates) > 1 else []
         self.chosen: int | None = None if self.queue else self.candidates[0]
-        self.costs: list[BatchCost] = []
-        # the pass's first batch: its forward builds the kernels for the batch's shape (a ResNet-18 pass at 224 px:
-        # 59 ms an image at 2 threads against 17-19 after it), so it times neither count; counted in the summary
-        self.warmup: BatchCost | None = None
+        self.costs: list[BatchCost] = []  # every batch's, the warm-up first (see timed())
         self.basis: tuple[float, float] | None = None  # (d, f(chosen)) the choice was made on
         self.since = 0
         self.rechecks = 0
@@ -119,10 +117,9 @@ class CoreSplit:
     def record(self, cost: BatchCost) -> None:
         if cost.images <= 0:
             return
-        if self.warmup is None and len(self.candidates) > 1:
-            self.warmup = cost
-            return
         self.costs.append(cost)
+        if len(self.costs) == 1 and len(self.candidates) > 1:
+            return  # the warm-up (timed())
         if self.queue and self.queue[0] == cost.threads:
             self.queue.pop(0)
         if self.chosen is None:
@@ -157,13 +154,18 @@ class CoreSplit:
     def decode(self) -> float:
         """d: the median of the last 5 batches' decoding CPU-seconds per image (the warm-up's too: only its forward
         pays the set-up)."""
-        recent = (([self.warmup] if self.warmup else []) + self.costs[-5:])[-5:]
+        recent = self.costs[-5:]
         return statistics.median(c.decode_seconds / c.images for c in recent) if recent else 0.0
 
     def forward(self, threads: int) -> float:
         """f(t): the faster of the last TRIALS batches at `threads`, wall seconds per image."""
-        timed = [c.forward_seconds / c.images for c in self.costs if c.threads == threads][-TRIALS:]
+        timed = [c.forward_seconds / c.images for c in self.timed() if c.threads == threads][-TRIALS:]
         return min(timed) if timed else float("inf")
+
+    def timed(self) -> list[BatchCost]:
+        """The batches whose forward times a count: all but the pass's first, whose forward builds the kernels for
+        the batch's shape (a ResNet-18 pass at 224 px: 59 ms an image at 2 threads against 17-19 after it)."""
+        return self.costs[1:] if len(self.candidates) > 1 else self.costs
 
     def predicted(self) -> dict[int, float]:
         decode = self.decode()
@@ -196,7 +198,7 @@ class CoreSplit:
 
     def summary(self) -> dict:
         batches: dict[str, int] = {}
-        for cost in [self.warmup, *self.costs] if self.warmup else self.costs:
+        for cost in self.costs:
             batches[str(cost.threads)] = batches.get(str(cost.threads), 0) + 1
         return {"cores": self.cores, "workers": self.workers, "candidates": self.candidates,
                 "chosen": self.settled(), "batches_at": batches,

@@ -29,7 +29,7 @@ FLOAT32 = "float32"
 DTYPES = {FLOAT32: torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 FASTER_BY = 0.05  # a form other than the plain one must save this share of the time: noise is no reason to change
 MEASURE_FROM = 20e6  # FLOPs per image of the plain forward below which no form is timed
-PROBE_IMAGES = 4  # on CPU the first samples, read before the decoding workers start: 3 forwards of them per form
+PROBE_IMAGES = 4  # on CPU, noise in the input's shape before the decoding workers start: 3 forwards of it per form
 # (a warm-up, 2 timed) took 0.6 s of a 1,000-image ResNet-18 pass at 224 px on 2 cores
 REPEATS = 2
 # On a GPU a 4-image forward is mostly launch overhead (on an H200, float16 timed at 0.95x float32 on 4 images of
@@ -140,8 +140,8 @@ class ForwardForm:
         return None
 
     def decide(self, batch: torch.Tensor) -> None:
-        """Time the candidate forms on up to PROBE_IMAGES images of `batch` (the model's input, on the device; on
-        CUDA the whole batch)."""
+        """Time the candidate forms on up to PROBE_IMAGES images of `batch` (the model's input, on the device: on
+        CPU the pass's noise probe, on CUDA its whole first batch)."""
         self.decided = True
         low = self.reduced_precision()
         if self.module is None or not self.measure:  # nothing to time (a bare callable), or not to be timed
