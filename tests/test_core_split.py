@@ -1,11 +1,13 @@
 """The split of a CPU's cores between the decoding workers and the forward: chosen from the batches' measured
 costs (given here, made up), checked again when they change, used by the pass and written in the provenance."""
 
+import time
+
 import pytest
 import torch
 
 from reportgen.collect.batched_pass import collect_outputs
-from reportgen.collect.core_split import RECHECK, TRIALS, BatchCost, CoreSplit, image_seconds
+from reportgen.collect.core_split import LAST_RECHECK, RECHECK, TRIALS, BatchCost, CoreSplit, image_seconds
 from reportgen.data.discover import discover
 from reportgen.model.input_spec import InputSpec
 
@@ -82,27 +84,29 @@ def test_a_change_in_the_balance_is_checked_and_followed():
     assert 1 in used and split.settled() == 1 and split.rechecks >= 1
 
 
-def test_a_choice_of_every_core_is_checked_every_recheck_batches():
+def test_a_choice_of_every_core_is_checked_at_doubling_gaps():
     split = CoreSplit(2, 2, 2)
-    used = run(split, {1: 40.0, 2: 24.0}, 5.0, 200)
-    # one trial batch at 1 thread (the first of each decided it), then a check every RECHECK batches: the start-up
-    # only ever makes every core look slower, so a choice of them needs no early check
+    used = run(split, {1: 40.0, 2: 24.0}, 5.0, 4000)
+    # one trial batch at 1 thread (the first of each decided it), then checks after RECHECK, 2 RECHECK, 4 RECHECK...
+    # batches, up to LAST_RECHECK: the start-up only ever makes every core look slower, so a choice of them needs
+    # no early check, and a long pass spends ever less of its time on checks
     checks = [i for i, t in enumerate(used) if t == 1][1:]
     assert used[:3] == [2, 2, 1] and checks[0] == 3 + RECHECK
-    assert all(b - a == RECHECK + 1 for a, b in zip(checks, checks[1:])) and len(checks) >= 6
-    assert split.threads() == 2
+    gaps = [b - a - 1 for a, b in zip(checks, checks[1:])]
+    assert gaps[:4] == [2 * RECHECK, 4 * RECHECK, 8 * RECHECK, 16 * RECHECK] and set(gaps[4:]) == {LAST_RECHECK}
+    assert split.threads() == 2 and used.count(1) <= 1 + 4 + 4000 // LAST_RECHECK
 
 
 def test_a_choice_of_fewer_threads_is_checked_soon_then_at_doubling_gaps():
-    """Decoding-bound (20 ms an image): 1 thread beside the workers; every core is timed again after 4, 8, 16, 24,
-    24, ... batches, since the start-up may have made it look slower than it is."""
+    """Decoding-bound (20 ms an image): 1 thread beside the workers; every core is timed again after 4, 8, 16, 32,
+    32, ... batches, since the start-up may have made it look slower than it is."""
     split = CoreSplit(2, 2, 2)
     used = run(split, {1: 10.0, 2: 9.5}, 20.0, 200)
     checks = [i for i, t in enumerate(used) if t == 2][3:]  # after the warm-up and the two trials at 2 threads
     assert used[:5] == [2, 2, 1, 2, 1]
-    assert checks[:4] == [5 + 4, 5 + 4 + 1 + 8, 5 + 4 + 1 + 8 + 1 + 16, 5 + 4 + 1 + 8 + 1 + 16 + 1 + 24]
+    assert checks[:4] == [5 + 4, 5 + 4 + 1 + 8, 5 + 4 + 1 + 8 + 1 + 16, 5 + 4 + 1 + 8 + 1 + 16 + 1 + 32]
     assert all(b - a == RECHECK + 1 for a, b in zip(checks[3:], checks[4:]))
-    assert split.threads() == 1
+    assert split.settled() == 1
 
 
 def test_a_choice_the_start_up_misled_is_put_right_within_a_few_batches():
@@ -224,3 +228,56 @@ def test_noise_does_not_flip_the_choice_but_a_real_change_does():
         forward = {1: 33.0 * rng.uniform(0.85, 1.15), 2: 18.0 * rng.uniform(0.85, 1.6)}[threads]
         split.record(BatchCost(32, 7.0 * 32 / 1e3, forward * 32 / 1e3, threads))
     assert used.count(1) <= 2 + split.rechecks  # the trials and one batch per re-check, never a stay at 1
+
+
+class SlowTap(FakeTap):
+    """A forward that takes a while, and says when it ran (wall clock, comparable across processes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.spans = []
+
+    def __call__(self, x):
+        started = time.time()
+        time.sleep(0.12)
+        self.spans.append((started, time.time()))
+        return super().__call__(x)
+
+
+class EveryCore(CoreSplit):
+    """Always the count given, on `cores` cores beside one worker."""
+
+    def __init__(self, cores: int, threads: int):
+        super().__init__(cores, 2, 2)
+        self.fixed = threads
+
+    def threads(self) -> int:
+        return self.fixed
+
+
+@pytest.mark.parametrize("cores, held", [(2, True), (4, False)])
+def test_the_workers_wait_while_a_forward_runs_on_every_core(image_tree, tmp_path, monkeypatch, cores, held):
+    """On 2 cores a forward at 2 threads holds the decoding workers (they would stall its threads); beside a
+    forward that leaves them cores (2 threads of 4) they decode on. Each read's start is written by the worker."""
+    from reportgen.data.source import FileReader
+
+    log = tmp_path / "reads.log"
+    read = FileReader.read
+
+    def logged(self, sample, channels, target):
+        with open(log, "a") as out:
+            out.write(f"{time.time()}\n")
+        time.sleep(0.01)  # slower reads: the workers are still decoding while the forwards run
+        return read(self, sample, channels, target)
+
+    monkeypatch.setattr(FileReader, "read", logged)
+    source = discover(image_tree)
+    spec = InputSpec(channels=3, size=(16, 16), mean=(0.0,) * 3, std=(1.0,) * 3, source="test")
+    tap = SlowTap()
+    collect_outputs(tap, source, spec, device=torch.device("cpu"), batch_size=4, workers=2, quiet=True,
+                    split=EveryCore(cores, 2))
+    starts = [float(line) for line in log.read_text().split()]
+    # a worker past the gate when it closed may start one more read just after: 30 ms of grace
+    inside = [s for s in starts if any(a + 0.03 < s < b for a, b in tap.spans)]
+    assert len(starts) == len(source.samples) and len(tap.spans) >= 4
+    assert (not inside) if held else len(inside) >= 5

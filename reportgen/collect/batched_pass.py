@@ -8,6 +8,7 @@ how the cores are split between decoding and the forward (`CoreSplit`).
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import time
@@ -20,7 +21,7 @@ from torch.utils.data import DataLoader
 
 from reportgen.collect.collected import Collected
 from reportgen.collect.core_split import WORKER_NICE, BatchCost, CoreSplit
-from reportgen.collect.dataset import ImageDataset
+from reportgen.collect.dataset import ImageDataset, Preprocess
 from reportgen.collect.distributed import World, merge_ranks, shard_batches
 from reportgen.collect.kept_inputs import KeptInputs
 from reportgen.compute.image_properties import PROPERTY_NAMES
@@ -62,16 +63,35 @@ def started(loader: DataLoader):
             shutdown()
 
 
-def _collate(batch):
-    """(images, indices, extras, failed, the CPU seconds its items took to decode and prepare)."""
+@contextmanager
+def paused(gate):
+    """The decoding workers wait (before their next image) while the body runs; `gate`: their Event, or None.
+
+    The pass holds them so while its forward runs on every core (core_split.py): a worker that takes a core from
+    one of the forward's threads stalls the others at their next barrier, so sharing the cores is slower than
+    taking turns (ResNet-18 at 224 px on 2 cores: the forward 16-17 ms an image beside the niced workers, 13.7
+    with them waiting, and the pass 0.77x its bare forward against 0.83x)."""
+    if gate is None:
+        yield
+        return
+    gate.clear()
+    try:
+        yield
+    finally:
+        gate.set()
+
+
+def _collate(batch, prepare: Preprocess):
+    """(images, raw, indices, extras, failed, the CPU seconds its items took to decode and prepare); raw: the
+    images are (B, H, W, C) uint8 pixels, for Preprocess.model_batch."""
     seconds = sum(item[3] for item in batch)
     good = [(i, t, extra) for i, t, extra, _s in batch if t is not None]
     failed = [(i, reason) for i, t, reason, _s in batch if t is None]
     if not good:
-        return None, torch.empty(0, dtype=torch.long), [], failed, seconds
+        return None, False, torch.empty(0, dtype=torch.long), [], failed, seconds
     indices = torch.tensor([i for i, _, _ in good])
-    images = torch.stack([t for _, t, _ in good])
-    return images, indices, [extra for _, _, extra in good], failed, seconds
+    images, raw = prepare.stacked([t for _, t, _ in good])
+    return images, raw, indices, [extra for _, _, extra in good], failed, seconds
 
 
 def first_image_size(source: DataSource, channels: int) -> tuple[int, int]:
@@ -114,9 +134,12 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
     num = len(source.samples)
     num_classes = len(source.classes) or None  # None: the model's output count decides (unnamed classes)
     split = split or CoreSplit.for_device(device, workers)
-    loader = DataLoader(ImageDataset(source, spec), batch_sampler=shard_batches(num, batch_size, world),
-                        num_workers=workers,
-                        collate_fn=_collate, pin_memory=device.type == "cuda",
+    gate = multiprocessing.Event() if workers and split.shares_cores else None  # see paused()
+    if gate is not None:
+        gate.set()
+    dataset = ImageDataset(source, spec, gate)
+    loader = DataLoader(dataset, batch_sampler=shard_batches(num, batch_size, world), num_workers=workers,
+                        collate_fn=partial(_collate, prepare=dataset.prepare), pin_memory=device.type == "cuda",
                         persistent_workers=False, prefetch_factor=4 if workers else None,
                         worker_init_fn=partial(_init_worker, nice=WORKER_NICE if split.shares_cores else 0)
                         if workers else None)
@@ -144,35 +167,36 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
         stack.enter_context(torch.inference_mode())
         if after_fork is not None:
             after_fork()
-        for images, indices, extras, failed, decode_seconds in batches:
+        for inputs, raw, indices, extras, failed, decode_seconds in batches:
             started_at = time.perf_counter()
             for i, reason in failed:
                 sample = source.samples[i]
                 skipped.append(Skipped(source.display(sample), reason, source.split_names[sample.split],
                                        label_name(source, sample.label)))
             bar.update(len(indices) + len(failed))
-            if images is None:
+            if inputs is None:
                 continue
             idx = indices.numpy()
             labels_all[idx] = [UNKNOWN if e[3] is None else e[3] for e in extras]
-            if images.shape[1] != spec.channels:  # only a user's transform can make this: say so, not torch
-                raise ReportgenError(f"the data's own transform makes {images.shape[1]}-channel tensors but the model "
+            if not raw and inputs.shape[1] != spec.channels:  # only a user's transform can make this: say so
+                raise ReportgenError(f"the data's own transform makes {inputs.shape[1]}-channel tensors but the model "
                                      f"takes {spec.channels}; add transforms.Grayscale("
                                      f"{spec.channels}) to it (or pass images without a transform)")
             threads = split.threads()
             with torch_threads(threads):
                 if not form.decided:
-                    form.decide(images.to(device, non_blocking=True))
-                x = form.inputs(images)
-                try:
-                    with form.autocast():
-                        logits, emb = tap(x)
-                except ReportgenError:
-                    raise  # already one clear line (e.g. an output that holds no logits)
-                except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes one clear line
-                    raise ReportgenError(f"the model raised {type(exc).__name__} in forward on a batch of shape "
-                                         f"{tuple(x.shape)}: {str(exc).splitlines()[0][:200] if str(exc) else ''}; "
-                                         "check --image-size, --mean/--std and the channel count") from exc
+                    form.decide(dataset.prepare.model_batch(inputs, raw, device))
+                with paused(gate if threads >= split.cores else None):
+                    x = form.inputs(dataset.prepare.model_batch(inputs, raw, device, form.layout))
+                    try:
+                        with form.autocast():
+                            logits, emb = tap(x)
+                    except ReportgenError:
+                        raise  # already one clear line (e.g. an output that holds no logits)
+                    except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes one clear line
+                        raise ReportgenError(f"the model raised {type(exc).__name__} in forward on a batch of shape "
+                                             f"{tuple(x.shape)}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+                                             "; check --image-size, --mean/--std and the channel count") from exc
                 if num_classes is None and logits.ndim == 2:
                     num_classes = int(logits.shape[1])
                 if logits.ndim != 2 or logits.shape[1] != num_classes:
@@ -207,8 +231,8 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
                     thumbs[i] = extra[0]
                 ok[idx] = True
                 if keep is not None:
-                    keep.offer_batch(idx, images, source, labels_all[idx], logits_all[idx], probs_all[idx],
-                                     loss_all[idx])
+                    keep.offer_batch(idx, inputs, source, labels_all[idx], logits_all[idx], probs_all[idx],
+                                     loss_all[idx], raw=raw)
             split.record(BatchCost(len(idx), decode_seconds, time.perf_counter() - started_at, threads))
     bar.close()
     # the gradient analyses run as the pass's forward did: at its choice, not at a re-check the pass ended in

@@ -7,18 +7,22 @@ the decoding gets what the C cores have left. So an image takes about
 
     T(t) = max(f(t), (d + t * f(t)) / C)
 
-and the pass runs at the t with the least T of two candidates: the cores the workers leave, and all of them. A
-decoding-bound pass (a small CNN on 28-px digits: d 0.3 ms, f 0.1 ms) keeps 1 thread beside 2 workers on 2 cores;
-a model-bound one (ResNet-18 at 224 px: d 5 ms, f(1) 40 ms, f(2) 25 ms) takes both, and the workers, at a lower
-priority (WORKER_NICE), decode in the forward's gaps. The fixed rule this replaces (the cores the workers leave)
-held ResNet-18's pass to 0.4x its bare forward.
+and the pass runs at the t with the least T of two candidates: the cores the workers leave, and all of them. At
+t = C that is f(C) + d / C: the forward and the decoding take turns, and the pass makes them (the workers wait
+at a gate while a forward on every core runs, collect/batched_pass.py), because sharing the cores costs more than
+it saves: a worker that takes a core from one of the forward's threads stalls the others at their next barrier,
+and a ResNet-18 pass at 224 px on 2 cores ran its forward at 16-17 ms an image beside the (niced) workers against
+13.7 with them waiting. A decoding-bound pass (a small CNN on 28-px digits: d 0.3 ms, f 0.1 ms) keeps 1 thread
+beside 2 workers on 2 cores; a model-bound one (ResNet-18 at 224 px: d 3.4 ms, f(1) 26 ms, f(2) 13.7 ms) takes
+both. The fixed rule this replaces (the cores the workers leave) held ResNet-18's pass to 0.4x its bare forward.
 
 The pass's first batch is a warm-up whose forward times nothing. Each candidate is then timed on TRIALS batches,
 interleaved (the first batch at a thread count can pay set-up, so the faster of them counts), unless the first of
-each already decides by EARLY. Then every RECHECK batches (when the choice is the fewer threads, first after
-FIRST_RECHECK batches and at doubling gaps up to RECHECK), or as soon as d or f of the choice has moved by DRIFT
-from what it was made on (other processes took cores, the images got larger; not before SETTLE batches), the other count is timed on one batch and the choice made again. Fewer
-threads win a near tie.
+each already decides by EARLY. Then the other count is timed on one batch and the choice made again: at gaps that
+double (from RECHECK for a choice of every core; from FIRST_RECHECK up to RECHECK for fewer threads, since the
+start-up can make every core look slower than it is), or as soon as d or f of the choice has moved by DRIFT from
+what it was made on (other processes took cores, the images got larger; not before SETTLE batches). Fewer threads
+win a near tie.
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ import torch
 
 TRIALS = 2
 EARLY = 0.3  # after one batch each, a candidate predicted this much faster is chosen at once
-RECHECK = 24  # batches between checks of the other candidate, once settled
-FIRST_RECHECK = 4  # the first check comes this soon, and the gap doubles up to RECHECK: the trials run while the
-# workers fill their prefetch queues beside the forward, which can make all the cores look slower than they are (a
-# ResNet-18 pass on 2 cores chose 1 thread on its trials and ran 23 of 32 batches there, at half the speed)
+RECHECK = 32  # batches before the first check of the other candidate once every core is chosen; the gap doubles
+# with each check (a check costs about one batch at the slower count: 1/32 of the pass at first, less and less after)
+LAST_RECHECK = RECHECK << 4  # the longest gap (512 batches): a long pass is still checked now and then
+FIRST_RECHECK = 4  # a choice of fewer threads is checked this soon, the gap doubling up to RECHECK: the trials run
+# while the workers fill their prefetch queues beside the forward, which can make all the cores look slower than they
+# are (a ResNet-18 pass on 2 cores chose 1 thread on its trials and ran 23 of 32 batches there, at half the speed)
 DRIFT = 0.5  # on a busy machine a batch's forward time moves by a third from one batch to the next
 SETTLE = 8  # batches after a choice before a drift can call it into question
 NEAR_TIE = 0.1  # more threads only if predicted more than this much faster
@@ -142,12 +148,13 @@ class CoreSplit:
             self._choose()
 
     def recheck_after(self) -> int:
-        """Batches at the chosen count before the other is timed again: FIRST_RECHECK, doubling up to RECHECK, while
-        the choice is fewer threads than the most. The start-up's error runs one way (the workers filling their
-        queues slow the forward most when it takes every core), so a choice of every core made through it needs no
-        early check: each would cost a batch at the slower count (2 of a 1,000-photo ResNet-18 pass's 32, ~1 s)."""
+        """Batches at the chosen count before the other is timed again. For a choice of every core, RECHECK,
+        doubling with each check up to LAST_RECHECK: the start-up's error runs one way (the workers filling their
+        queues slow the forward most when it takes every core), so such a choice needs no early check, and each
+        check costs a batch at the slower count (a 1,000-photo ResNet-18 pass has 32 batches). For fewer threads,
+        FIRST_RECHECK, doubling up to RECHECK."""
         if self.chosen == self.candidates[-1]:
-            return RECHECK
+            return min(LAST_RECHECK, RECHECK << self.rechecks)
         return min(RECHECK, FIRST_RECHECK << self.rechecks)
 
     # -- estimates -------------------------------------------------------------------------------------------

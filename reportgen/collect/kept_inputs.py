@@ -7,7 +7,9 @@ per split the `top_k` highest losses (the hardest); per class, outside those, th
 and most confident right predictions (a row that drops out of the hardest is offered to its class); and the most
 and least confident sample overall. With one split this is exactly the set the saliency choice draws from.
 
-At most KEPT_INPUT_BYTES: the per-class lists shrink first (at 1,000 classes they go). A row not kept is decoded
+Inputs are kept as the pass prepared them: a picture's as its raw uint8 pixels (collect/dataset.py, Preprocess),
+normalised when a batch of them is made. At most KEPT_INPUT_BYTES: the per-class lists shrink first (at 1,000
+classes they go). A row not kept is decoded
 again, so what is kept decides speed, never what the report shows.
 """
 
@@ -18,7 +20,7 @@ import heapq
 import numpy as np
 import torch
 
-KEPT_INPUT_BYTES = 256 * 2 ** 20  # ~420 inputs of 3x224x224 float32
+KEPT_INPUT_BYTES = 256 * 2 ** 20  # ~1,700 inputs of 224x224x3 raw pixels (~420 of a transform's float32)
 
 
 class Ranking:
@@ -41,11 +43,13 @@ class Ranking:
 
 
 class KeptInputs:
-    """source index -> the model's input (C, H, W) as the pass made it, for the rows that can still be chosen."""
+    """source index -> the model's input as the pass prepared it ((C, H, W), or (H, W, C) raw pixels), for the rows
+    that can still be chosen."""
 
     def __init__(self, *, top_k: int, per_class: int, budget_bytes: int = KEPT_INPUT_BYTES):
         self.top_k, self.per_class, self.budget = top_k, per_class, budget_bytes
         self.inputs: dict[int, torch.Tensor] = {}
+        self.raw_rows: set[int] = set()  # the kept inputs that are raw pixels
         self.hardest: dict[int, Ranking] = {}
         self.wrong: dict[int, Ranking] = {}
         self.right: dict[int, Ranking] = {}
@@ -56,12 +60,19 @@ class KeptInputs:
     def get(self, index: int) -> torch.Tensor | None:
         return self.inputs.get(int(index))
 
+    def entry(self, index: int) -> tuple[torch.Tensor, bool] | None:
+        """(input, raw) as Preprocess.prepared made it, or None where it was not kept."""
+        tensor = self.inputs.get(int(index))
+        return None if tensor is None else (tensor, int(index) in self.raw_rows)
+
     def __len__(self) -> int:
         return len(self.inputs)
 
     def offer(self, indices: np.ndarray, images: torch.Tensor, *, split: np.ndarray, labels: np.ndarray,
-              loss: np.ndarray, right: np.ndarray, confidence: np.ndarray, num_classes: int, num_splits: int) -> None:
-        """One batch: indices (B,) into the samples; images (B, C, H, W) on the CPU; the rest (B,) each."""
+              loss: np.ndarray, right: np.ndarray, confidence: np.ndarray, num_classes: int, num_splits: int,
+              raw: bool = False) -> None:
+        """One batch: indices (B,) into the samples; images (B, ...) on the CPU (raw: uint8 pixels); the rest
+        (B,) each."""
         if self.classes_size is None:
             rows = self.budget // max(1, images[0].nelement() * images[0].element_size())
             spare = rows - num_splits * self.top_k - 2
@@ -76,6 +87,7 @@ class KeptInputs:
         for b, index in ((b, int(indices[b])) for b in np.flatnonzero(can)):
             self._row_class[index] = (int(labels[b]), bool(right[b]), float(class_key[b]))
             self.inputs[index] = images[b]  # a view of the batch until it is known to stay
+            (self.raw_rows.add if raw else self.raw_rows.discard)(index)
             out = self.hardest.setdefault(int(split[b]), Ranking(self.top_k)).offer(float(hard_key[b]), index)
             if out is not None:
                 self._offer_to_class(out)  # this row, not among the hardest, or the one it pushed out
@@ -95,14 +107,14 @@ class KeptInputs:
         return ranking.heap[0][0] if ranking is not None and len(ranking.heap) >= size else -np.inf
 
     def offer_batch(self, indices: np.ndarray, images: torch.Tensor, source, labels: np.ndarray, logits: np.ndarray,
-                    probs: np.ndarray, loss: np.ndarray) -> None:
+                    probs: np.ndarray, loss: np.ndarray, raw: bool = False) -> None:
         """One batch of the pass (its sample indices, inputs, and rows of the collected arrays), with rightness and
         confidence as Collected defines them: a row with non-finite logits is never right and has no confidence."""
         finite = np.isfinite(logits).all(axis=1)
         preds = np.nan_to_num(logits, nan=-np.inf).argmax(axis=1)
         self.offer(indices, images, split=np.array([source.samples[i].split for i in indices]), labels=labels,
                    loss=loss, right=(preds == labels) & finite, confidence=np.where(finite, probs.max(axis=1), 0.0),
-                   num_classes=logits.shape[1], num_splits=len(source.split_names))
+                   num_classes=logits.shape[1], num_splits=len(source.split_names), raw=raw)
 
     def _offer_to_class(self, row: int) -> None:
         label, right, key = self._row_class[row]
@@ -117,4 +129,5 @@ class KeptInputs:
                                    self.least) for _k, i in ranking.heap}
         for row in [r for r in self.inputs if r not in held]:
             del self.inputs[row]
+            self.raw_rows.discard(row)
             self._row_class.pop(row, None)

@@ -113,10 +113,15 @@ class ForwardForm:
         self._restore: list[tuple[torch.Tensor, torch.memory_format]] = []
 
     # -- use ---------------------------------------------------------------------------------------------------
+    @property
+    def layout(self) -> torch.memory_format:
+        """The chosen memory format, as torch names it."""
+        return FORMATS[self.memory_format]
+
     def inputs(self, images: torch.Tensor) -> torch.Tensor:
         """`images` on the device (non-blocking from pinned memory) in the chosen memory format."""
         x = images.to(self.device, non_blocking=True)
-        return x.contiguous(memory_format=FORMATS[self.memory_format]) if x.dim() == 4 else x
+        return x.contiguous(memory_format=self.layout) if x.dim() == 4 else x
 
     def autocast(self):
         if self.precision == FLOAT32:
