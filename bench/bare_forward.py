@@ -1,12 +1,12 @@
 """The ceiling a report's pass is measured against: the same model's forward over images already decoded and in
-memory, in its fastest float32 form on this machine (contiguous or channels_last, all of torch's threads),
-nothing else. bfloat16 is timed too, for --amp. Prints one JSON line of images/s.
+memory, in its fastest float32 form on this machine (contiguous or channels_last, all of torch's threads, the
+fastest batch size of BATCHES), nothing else. bfloat16 is timed too, for --amp. Prints one JSON line of images/s.
 
     .venv/bin/python bench/bare_forward.py weights.pt resnet18 data/ [--batch 64] [--repeats 3] [--device cpu]
 
 ARCH is a torchvision name or timm:NAME; the weights are a state_dict. The batch is decoded the way torchvision's
-evaluation transform does it (resize 256, centre crop 224, ImageNet mean/std), then timed: a warm-up forward per
-form, then `--repeats` forwards of each form in turn, the median of each.
+evaluation transform does it (resize 256, centre crop 224, ImageNet mean/std), then timed: a warm-up pass per form
+and batch size, then `--repeats` passes over the batch of each in turn, the median of each.
 """
 
 from __future__ import annotations
@@ -44,37 +44,49 @@ def decoded_batch(root: Path, size: int, batch: int) -> torch.Tensor:
     return torch.stack([transform(Image.open(p).convert("RGB")) for p in paths])
 
 
-def rates(model: torch.nn.Module, images: torch.Tensor, device: torch.device, repeats: int) -> dict[str, float]:
+BATCHES = (4, 8, 16, 32, 64)  # on a CPU a small batch can be the fastest per image (its activations stay in
+# cache): ResNet-18 at 224 px on 2 cores ran at 12-13 ms an image in batches of 4-8 against 15-16 in batches of 64
+
+
+def rates(model: torch.nn.Module, images: torch.Tensor, device: torch.device, repeats: int) -> dict:
+    """images/s of each form at its fastest batch size (every size in BATCHES up to len(images), the same images
+    in chunks of that size), and `batch sizes`: each form's fastest size."""
     model = model.to(device)
     images = images.to(device)
     forms = {"float32 contiguous": (torch.contiguous_format, None),
              "float32 channels_last": (torch.channels_last, None),
              "bfloat16 channels_last": (torch.channels_last, torch.bfloat16 if device.type == "cpu"
                                         else torch.float16)}
+    sizes = [b for b in BATCHES if b < len(images)] + [len(images)]
 
-    def run(memory_format, amp_dtype) -> float:
+    def run(memory_format, amp_dtype, size: int) -> float:
         model.to(memory_format=memory_format)
-        x = images.contiguous(memory_format=memory_format)
+        chunks = [c.contiguous(memory_format=memory_format) for c in images.split(size)]
         with torch.inference_mode(), torch.autocast(device.type, dtype=amp_dtype or torch.float32,
                                                     enabled=amp_dtype is not None):
             if device.type == "cuda":
                 torch.cuda.synchronize()
             start = time.perf_counter()
-            model(x)
+            for chunk in chunks:
+                model(chunk)
             if device.type == "cuda":
                 torch.cuda.synchronize()
             return time.perf_counter() - start
 
-    for form in forms.values():
-        run(*form)  # warm-up: oneDNN/cuDNN pick and build their kernels on the first call
-    times: dict[str, list[float]] = {name: [] for name in forms}
+    runs = [(name, form, size) for name, form in forms.items() for size in sizes]
+    for _name, form, size in runs:
+        run(*form, size)  # warm-up: oneDNN/cuDNN pick and build their kernels on a first call at each shape
+    times: dict[tuple[str, int], list[float]] = {(name, size): [] for name, _form, size in runs}
     for repeat in range(repeats):
-        order = list(forms.items()) if repeat % 2 == 0 else list(forms.items())[::-1]
-        for name, form in order:
-            times[name].append(run(*form))
+        for name, form, size in (runs if repeat % 2 == 0 else runs[::-1]):
+            times[(name, size)].append(run(*form, size))
     model.to(memory_format=torch.contiguous_format)
-    out = {name: len(images) / statistics.median(t) for name, t in times.items()}
+    out, best_size = {}, {}
+    for name in forms:
+        rate, size = max((len(images) / statistics.median(times[(name, b)]), b) for b in sizes)
+        out[name], best_size[name] = rate, size
     out["best float32"] = max(v for k, v in out.items() if k.startswith("float32"))
+    out["batch sizes"] = best_size
     return out
 
 

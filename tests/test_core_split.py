@@ -143,6 +143,9 @@ class ScriptedSplit(CoreSplit):
     def threads(self) -> int:
         return self.script[min(len(self.seen), len(self.script) - 1)]
 
+    def at_choice(self) -> bool:
+        return False  # every batch a scripted one: the forward's chunk is not timed (one call per batch)
+
     def record(self, cost: BatchCost) -> None:
         self.seen.append(cost)
         super().record(cost)
@@ -158,7 +161,8 @@ def test_the_pass_runs_each_batch_at_the_splits_count_and_times_decoding_and_for
     assert tap.threads == [c.threads for c in split.seen] == [2, 1, 2, 1] + [1] * (len(split.seen) - 4)
     assert sum(c.images for c in split.seen) == len(source.samples)
     assert all(c.decode_seconds > 0 and c.forward_seconds > 0 for c in split.seen)  # measured, in the workers too
-    assert collected.core_split == split.summary() and collected.forward_threads == split.settled()
+    assert collected.core_split == split.summary() | {"forward_chunk": {"chosen": 8, "ms_per_image": {}}}
+    assert collected.forward_threads == split.settled()
     assert torch.get_num_threads() == before
 
 
@@ -281,3 +285,21 @@ def test_the_workers_wait_while_a_forward_runs_on_every_core(image_tree, tmp_pat
     inside = [s for s in starts if any(a + 0.03 < s < b for a, b in tap.spans)]
     assert len(starts) == len(source.samples) and len(tap.spans) >= 4
     assert (not inside) if held else len(inside) >= 5
+
+
+def test_a_prior_from_the_probe_spares_the_trial_at_a_count_it_shows_far_slower():
+    """ResNet-18 on 2 cores: the probe's forward 25.5 ms an image at 1 thread and 11.4 at 2; the pass's f(2) is
+    12.2, so f(1) is about 27: every core is chosen on the first timed batch, with no batch run at 1 thread."""
+    split = CoreSplit(2, 2, 2)
+    split.prior = {2: 11.4e-3, 1: 25.5e-3}
+    used = run(split, {1: 27.6, 2: 12.2}, 3.5, 40)
+    assert used[:3] == [2, 2, 2] and used.index(1) == 2 + RECHECK  # the first check, at its usual time
+    assert split.settled() == 2 and split.summary()["prior_ms_per_image"] == {"2": 11.4, "1": 25.5}
+
+
+def test_a_count_the_prior_favours_is_timed_before_it_is_chosen():
+    """Decoding-bound: the prior says one thread beside the workers is faster; it is still run and timed."""
+    split = CoreSplit(2, 2, 2)
+    split.prior = {2: 0.07e-3, 1: 0.1e-3}
+    used = run(split, {1: 0.1, 2: 0.07}, 0.3, 8)
+    assert used[:3] == [2, 2, 1] and split.settled() == 1

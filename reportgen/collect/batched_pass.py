@@ -23,6 +23,7 @@ from reportgen.collect.collected import Collected
 from reportgen.collect.core_split import WORKER_NICE, BatchCost, CoreSplit
 from reportgen.collect.dataset import ImageDataset, Preprocess
 from reportgen.collect.distributed import World, merge_ranks, shard_batches
+from reportgen.collect.forward_chunks import ForwardChunks, chunked_forward
 from reportgen.collect.kept_inputs import KeptInputs
 from reportgen.compute.image_properties import PROPERTY_NAMES
 from reportgen.data.decode import DecodeError
@@ -134,6 +135,7 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
     num = len(source.samples)
     num_classes = len(source.classes) or None  # None: the model's output count decides (unnamed classes)
     split = split or CoreSplit.for_device(device, workers)
+    chunks = ForwardChunks(batch_size, measure=device.type == "cpu" and world is None)
     gate = multiprocessing.Event() if workers and split.shares_cores else None  # see paused()
     if gate is not None:
         gate.set()
@@ -161,8 +163,12 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
             # form's speed. On seeded noise in the input's shape: a forward's time does not depend on the pixels,
             # and no image is read twice.
             probe = torch.randn(PROBE_IMAGES, spec.channels, *spec.size, generator=torch.Generator().manual_seed(0))
-            with torch_threads(max(split.candidates)):
+            top = max(split.candidates)
+            with torch_threads(top):
                 form.decide(probe)
+            if form.probe_seconds is not None and len(split.candidates) > 1:  # the split's prior (core_split.py)
+                split.prior = {top: form.probe_seconds} | {t: form.seconds_at(probe, t) for t in split.candidates
+                                                           if t != top}
         batches = stack.enter_context(started(loader))
         stack.enter_context(torch.inference_mode())
         if after_fork is not None:
@@ -183,14 +189,18 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
                                      f"takes {spec.channels}; add transforms.Grayscale("
                                      f"{spec.channels}) to it (or pass images without a transform)")
             threads = split.threads()
+            timing = split.at_choice()
+            chunk = chunks.size(timing)
             with torch_threads(threads):
                 if not form.decided:
                     form.decide(dataset.prepare.model_batch(inputs, raw, device))
                 with paused(gate if threads >= split.cores else None):
                     x = form.inputs(dataset.prepare.model_batch(inputs, raw, device, form.layout))
                     try:
+                        called = time.perf_counter()
                         with form.autocast():
-                            logits, emb = tap(x)
+                            logits, emb = chunked_forward(tap, x, chunk)
+                        chunks.record(chunk, len(x), time.perf_counter() - called, timing)
                     except ReportgenError:
                         raise  # already one clear line (e.g. an output that holds no logits)
                     except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes one clear line
@@ -269,7 +279,7 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
         embedding_layer=tap.embedding_layer,
         embedding_note=tap.embedding_note,
         forward_threads=split.settled(),
-        core_split=split.summary() if device.type == "cpu" else None,
+        core_split=split.summary() | {"forward_chunk": chunks.summary()} if device.type == "cpu" else None,
         source_index=rows,
         nonfinite=nonfinite,
         empty_classes=list(source.empty_classes),

@@ -18,7 +18,11 @@ both. The fixed rule this replaces (the cores the workers leave) held ResNet-18'
 
 The pass's first batch is a warm-up whose forward times nothing. Each candidate is then timed on TRIALS batches,
 interleaved (the first batch at a thread count can pay set-up, so the faster of them counts), unless the first of
-each already decides by EARLY. Then the other count is timed on one batch and the choice made again: at gaps that
+each already decides by EARLY; or unless the first at every core does, with the others' f(t) estimated from a
+`prior`: the forward's per-image times at each count on the pass's probe (a few images of noise timed on quiet
+cores before the workers start, collect/batched_pass.py), scaled by the measured f(every core). A ResNet-18 pass
+on 2 cores so skips its trial batch at 1 thread (0.45 s of a 1,000-photo pass), and a count the prior favours is
+still timed before it is chosen. Then the other count is timed on one batch and the choice made again: at gaps that
 double (from RECHECK for a choice of every core; from FIRST_RECHECK up to RECHECK for fewer threads, since the
 start-up can make every core look slower than it is), or as soon as d or f of the choice has moved by DRIFT from
 what it was made on (other processes took cores, the images got larger; not before SETTLE batches). Fewer threads
@@ -93,6 +97,7 @@ class CoreSplit:
         self.basis: tuple[float, float] | None = None  # (d, f(chosen)) the choice was made on
         self.since = 0
         self.rechecks = 0
+        self.prior: dict[int, float] | None = None  # thread count -> seconds per image of the probe's forward
 
     @classmethod
     def for_device(cls, device: torch.device, workers: int) -> CoreSplit:
@@ -111,6 +116,10 @@ class CoreSplit:
     def threads(self) -> int:
         """The count for the next batch: a trial's or a re-check's, else the choice."""
         return self.queue[0] if self.queue else self.chosen
+
+    def at_choice(self) -> bool:
+        """The next batch runs at the chosen count: not a trial, not a re-check."""
+        return self.chosen is not None and not self.queue
 
     def settled(self) -> int:
         """The choice, whatever the next batch would have tried (a pass can end in a re-check, or in its trials);
@@ -174,17 +183,24 @@ class CoreSplit:
         the batch's shape (a ResNet-18 pass at 224 px: 59 ms an image at 2 threads against 17-19 after it)."""
         return self.costs[1:] if len(self.candidates) > 1 else self.costs
 
-    def predicted(self) -> dict[int, float]:
+    def predicted(self, *, estimated: bool = False) -> dict[int, float]:
+        """T(t) of each timed count; `estimated`: of the others too, where the prior can scale a timed one's f."""
         decode = self.decode()
-        return {t: image_seconds(t, self.forward(t), decode, self.cores) for t in self.candidates
-                if self.forward(t) != float("inf")}
+        forward = {t: self.forward(t) for t in self.candidates if self.forward(t) != float("inf")}
+        if estimated and self.prior and forward and len(forward) < len(self.candidates):
+            timed = max(forward)  # every core's, the trials' first
+            forward |= {t: self.prior[t] * forward[timed] / self.prior[timed] for t in self.candidates
+                        if t not in forward}
+        return {t: image_seconds(t, f, decode, self.cores) for t, f in forward.items()}
 
     def _early(self) -> bool:
-        predicted = self.predicted()
+        predicted = self.predicted(estimated=True)
         if len(predicted) < len(self.candidates):
             return False
         best, worst = min(predicted.values()), max(predicted.values())
-        return best < worst * (1 - EARLY)
+        fastest = min(predicted, key=predicted.get)
+        # only a timed count is chosen early: one the prior favours is timed first
+        return best < worst * (1 - EARLY) and self.forward(fastest) != float("inf")
 
     def _choose(self) -> None:
         predicted = self.predicted()
@@ -212,4 +228,5 @@ class CoreSplit:
                 "decode_ms_per_image": round(self.decode() * 1e3, 3),
                 "forward_ms_per_image": {str(t): round(self.forward(t) * 1e3, 3) for t in self.candidates
                                          if self.forward(t) != float("inf")},
-                "rechecks": self.rechecks}
+                "rechecks": self.rechecks,
+                "prior_ms_per_image": {str(t): round(s * 1e3, 3) for t, s in (self.prior or {}).items()}}

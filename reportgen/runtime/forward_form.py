@@ -109,6 +109,7 @@ class ForwardForm:
         self.images_per_second: dict[str, float] = {}  # each form timed, for the provenance
         self.flops: int | None = None  # per image, of the plain forward
         self.seconds = 0.0  # spent timing the forms
+        self.probe_seconds: float | None = None  # the chosen form's fastest, per image of the probe, where timed
         self.note: str | None = None
         self._restore: list[tuple[torch.Tensor, torch.memory_format]] = []
 
@@ -185,6 +186,7 @@ class ForwardForm:
             self.images_per_second = {f"{fmt} {p}": round(len(probe) / s, 1) for (fmt, p), s in fastest.items()}
             fmt, precision, note = choose_form(fastest, low=low)
             self.memory_format, self.precision = fmt, precision
+            self.probe_seconds = fastest[(fmt, precision)] / len(probe)
             self.note = note or self.note
             self.seconds = round(time.perf_counter() - started, 3)
         elif low:
@@ -192,6 +194,12 @@ class ForwardForm:
         self._apply(self.memory_format)
         if self.note:
             say(self.note, quiet=self.quiet)
+
+    def seconds_at(self, probe: torch.Tensor, threads: int) -> float:
+        """The chosen form's forward on `probe` at `threads` of torch's, seconds per image (one run: a first call
+        at a thread count on the same shape costs no more than the next, 25.4-26.1 ms an image for ResNet-18)."""
+        with torch_threads(threads):
+            return self._run(probe, self.memory_format, self.precision)[1] / len(probe)
 
     def _run(self, probe: torch.Tensor, fmt: str, precision: str) -> tuple[torch.Tensor, float]:
         self._apply(fmt)

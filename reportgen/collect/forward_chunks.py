@@ -1,0 +1,59 @@
+"""How many images the pass's forward takes at a time on a CPU: its batch, or a smaller chunk of it.
+
+On a GPU a larger batch is faster per image; on a CPU a small one can be, since its activations stay in the
+caches: on 2 cores, ResNet-18 at 224 px ran at 12-13 ms an image in chunks of 4-8 against 14.5 in 32 and 16 in
+64, a ViT-Tiny at 9.5 in 8-16 against 15 in 64, MobileNetV3-small at 1.6 in 16 against 2.2 in 32
+(bench/bare_forward.py times the same sizes). Where the best size lies depends on the model and the CPU's caches,
+so it is measured, on the pass's own batches (their outputs are the pass's; nothing is run twice): once the core
+split has chosen its thread count, one batch at each candidate size, largest first, then the fastest per image
+for the rest of the pass. The decoding workers' batches stay as they are (fewer, larger messages).
+"""
+
+from __future__ import annotations
+
+import torch
+
+CHUNKS = (4, 8, 16)  # candidate sizes below the batch's own
+
+
+class ForwardChunks:
+    """`size(timing)` for the next batch's forward; `record(size, images, seconds)` once it ran; `summary()`."""
+
+    def __init__(self, batch_size: int, *, measure: bool):
+        """`measure`: on CPU, outside torchrun (whose ranks must compute alike); else the whole batch."""
+        self.batch_size = batch_size
+        smaller = [c for c in CHUNKS if c < batch_size] if measure else []
+        self.candidates = [batch_size, *sorted(smaller, reverse=True)]
+        self.seconds: dict[int, float] = {}  # size -> seconds per image of its trial batch
+        self.chosen: int | None = None if len(self.candidates) > 1 else batch_size
+
+    def size(self, timing: bool) -> int:
+        """The chunk for the next batch; `timing`: the batch runs at the split's chosen thread count (not one of
+        its trials), so it can time a candidate."""
+        if self.chosen is not None:
+            return self.chosen
+        if timing:
+            return next(c for c in self.candidates if c not in self.seconds)
+        return self.batch_size
+
+    def record(self, size: int, images: int, seconds: float, timing: bool) -> None:
+        """A batch of `images` ran its forward in chunks of `size` in `seconds` (the model's calls alone)."""
+        if self.chosen is not None or not timing or images < min(size, self.batch_size):
+            return  # a short last batch times nothing
+        self.seconds[size] = seconds / images
+        if len(self.seconds) == len(self.candidates):
+            best = min(self.seconds.values())
+            # the largest size within 3% of the fastest: fewer calls, and the noise of one batch each
+            self.chosen = max(c for c, s in self.seconds.items() if s <= best * 1.03)
+
+    def summary(self) -> dict:
+        return {"chosen": self.chosen if self.chosen is not None else self.batch_size,
+                "ms_per_image": {str(c): round(s * 1e3, 3) for c, s in sorted(self.seconds.items())}}
+
+
+def chunked_forward(tap, x: torch.Tensor, size: int):
+    """tap(x) run `size` images at a time: (logits, embeddings) as one batch."""
+    if size >= len(x):
+        return tap(x)
+    parts = [tap(chunk) for chunk in x.split(size)]
+    return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
