@@ -9,7 +9,8 @@ Data: photo-sized seeded JPEGs (bench/real_images.py), 10 classes. Models: untra
 pretrained=False, seeded), saved as state_dicts and read with --arch, so the report uses torchvision's (or timm's)
 evaluation preprocessing. Each round times the bare forward, then the report (`reportgen ... -q`); the table
 holds the median round by the whole report's ratio, with every round's ratios after it. "pass" is the report's
-"decode + forward" stage; "bare time" is N / the bare forward's images/s.
+"decode + forward" stage; "bare time" is N / the bare forward's images/s at its fastest batch size (and, for
+comparison with figures from before the sizes were timed, at one batch of 64).
 """
 
 from __future__ import annotations
@@ -83,8 +84,11 @@ def one_round(args, name: str, n: int) -> dict[str, dict]:
         out.parent.mkdir(parents=True, exist_ok=True)
         row = report(python, weights, arch, data, out, args.workers, args.extra)
         bare_seconds = row["n"] / rates["best float32"]
+        whole_batch_seconds = row["n"] / rates["float32 whole batch"]
         rows[label] = row | {"bare": rates, "bare_seconds": bare_seconds, "pass_rate": row["n"] / row["pass"],
-                             "pass_ratio": bare_seconds / row["pass"], "report_ratio": row["wall"] / bare_seconds}
+                             "pass_ratio": bare_seconds / row["pass"], "report_ratio": row["wall"] / bare_seconds,
+                             "pass_ratio_64": whole_batch_seconds / row["pass"],
+                             "report_ratio_64": row["wall"] / whole_batch_seconds}
     return rows
 
 
@@ -112,15 +116,18 @@ def main() -> None:
                       file=sys.stderr)
     print(f"\n{args.python}{' vs ' + args.before if args.before else ''}: {torch.get_num_threads()} torch threads, "
           f"{args.workers} workers, median round of {args.repeat}")
-    print("| model | N | bare forward img/s (fp32 best; bf16) | pass img/s | pass / bare | whole report s | "
-          "report / bare time | saliency + insides s | forward threads; form | rounds (pass / bare; report / bare) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| model | N | bare forward img/s (fp32 best batch; batch of 64; bf16) | pass img/s | pass / bare | "
+          "whole report s | report / bare time | vs a batch of 64: pass; report | saliency + insides s | "
+          "forward threads; chunk; form | rounds (pass / bare; report / bare) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, n, r in rows:
         every = "; ".join(f"{x['pass_ratio']:.2f} / {x['report_ratio']:.2f}" for x in r["rounds"])
         form = r["form"] or {}
-        print(f"| {name} | {n:,} | {r['bare']['best float32']:.1f}; {r['bare']['bfloat16 channels_last']:.1f} | "
-              f"{r['pass_rate']:.1f} | **{r['pass_ratio']:.2f}x** | {r['wall']:.1f} | **{r['report_ratio']:.2f}x** | "
-              f"{r['saliency']:.1f} | {r['threads']}; {form.get('memory_format', '-')} | {every} |")
+        chunk = ((r["split"] or {}).get("forward_chunk") or {}).get("chosen", "-")
+        print(f"| {name} | {n:,} | {r['bare']['best float32']:.1f}; {r['bare']['float32 whole batch']:.1f}; "
+              f"{r['bare']['bfloat16 channels_last']:.1f} | {r['pass_rate']:.1f} | **{r['pass_ratio']:.2f}x** | "
+              f"{r['wall']:.1f} | **{r['report_ratio']:.2f}x** | {r['pass_ratio_64']:.2f}x; {r['report_ratio_64']:.2f}x | "
+              f"{r['saliency']:.1f} | {r['threads']}; {chunk}; {form.get('memory_format', '-')} | {every} |")
 
 if __name__ == "__main__":
     main()

@@ -9,6 +9,7 @@ from reportgen.collect.core_split import CoreSplit
 from reportgen.collect.forward_chunks import ForwardChunks, chunked_forward
 from reportgen.data.discover import discover
 from reportgen.model.input_spec import InputSpec
+from reportgen.runtime.forward_form import ForwardForm
 
 
 def test_each_size_is_timed_once_at_the_chosen_thread_count_then_the_fastest_kept():
@@ -65,7 +66,17 @@ class SizedTap:
         return torch.zeros(len(x), 3), torch.zeros(len(x), 4)
 
 
-@pytest.mark.parametrize("launch", ["alone", "torchrun"])
+class CountedForm(ForwardForm):
+    """A form decided already, for a model whose FLOPs make its forward worth timing."""
+
+    worth_timing = True
+
+    def __init__(self):
+        super().__init__(None, torch.device("cpu"))
+        self.decided = True
+
+
+@pytest.mark.parametrize("launch", ["alone", "torchrun", "small model"])
 def test_the_pass_tries_the_sizes_after_the_split_has_chosen_and_records_them(image_tree, launch, monkeypatch):
     import reportgen.collect.batched_pass as batched_pass
     from reportgen.collect.distributed import World
@@ -78,12 +89,14 @@ def test_the_pass_tries_the_sizes_after_the_split_has_chosen_and_records_them(im
         world = World(0, 1)
         monkeypatch.setattr(batched_pass, "merge_ranks", lambda ok, skipped, arrays, thumbs: (ok, skipped, arrays))
     collected = collect_outputs(tap, source, spec, device=torch.device("cpu"), batch_size=16, workers=0,
-                                quiet=True, split=split, world=world)
-    if world is None:
+                                quiet=True, split=split, world=world,
+                                form=None if launch == "small model" else CountedForm())
+    if launch == "alone":
         assert tap.sizes[:1 + 2 + 4] == [16, 8, 8, 4, 4, 4, 4]  # a batch of 16, then 8 and 4 in chunks
         chosen = collected.core_split["forward_chunk"]["chosen"]
         assert chosen in (16, 8, 4) and set(collected.core_split["forward_chunk"]["ms_per_image"]) == {"16", "8", "4"}
         assert all(s <= chosen for s in tap.sizes[7:])
-    else:
-        assert set(tap.sizes[:-1]) == {16}  # ranks compute alike: never a measured chunk
+    else:  # ranks compute alike; a forward under MEASURE_FROM FLOPs an image costs less than its calls would
+        assert set(tap.sizes[:-1]) == {16} and collected.core_split["forward_chunk"] == {"chosen": 16,
+                                                                                         "ms_per_image": {}}
     assert np.isfinite(collected.loss).all() and len(collected.paths) == len(source.samples)

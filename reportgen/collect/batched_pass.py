@@ -135,7 +135,7 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
     num = len(source.samples)
     num_classes = len(source.classes) or None  # None: the model's output count decides (unnamed classes)
     split = split or CoreSplit.for_device(device, workers)
-    chunks = ForwardChunks(batch_size, measure=device.type == "cpu" and world is None)
+    chunks: ForwardChunks | None = None  # made once the form is decided (its FLOPs say if chunks are worth timing)
     gate = multiprocessing.Event() if workers and split.shares_cores else None  # see paused()
     if gate is not None:
         gate.set()
@@ -189,8 +189,10 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
                                      f"takes {spec.channels}; add transforms.Grayscale("
                                      f"{spec.channels}) to it (or pass images without a transform)")
             threads = split.threads()
+            if chunks is None and form.decided:
+                chunks = ForwardChunks(batch_size, measure=device.type == "cpu" and world is None and form.worth_timing)
             timing = split.at_choice()
-            chunk = chunks.size(timing)
+            chunk = chunks.size(timing) if chunks is not None else len(inputs)
             with torch_threads(threads):
                 if not form.decided:
                     form.decide(dataset.prepare.model_batch(inputs, raw, device))
@@ -200,7 +202,8 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
                         called = time.perf_counter()
                         with form.autocast():
                             logits, emb = chunked_forward(tap, x, chunk)
-                        chunks.record(chunk, len(x), time.perf_counter() - called, timing)
+                        if chunks is not None:
+                            chunks.record(chunk, len(x), time.perf_counter() - called, timing)
                     except ReportgenError:
                         raise  # already one clear line (e.g. an output that holds no logits)
                     except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes one clear line
@@ -279,7 +282,8 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
         embedding_layer=tap.embedding_layer,
         embedding_note=tap.embedding_note,
         forward_threads=split.settled(),
-        core_split=split.summary() | {"forward_chunk": chunks.summary()} if device.type == "cpu" else None,
+        core_split=split.summary() | {"forward_chunk": (chunks or ForwardChunks(batch_size, measure=False)).summary()}
+        if device.type == "cpu" else None,
         source_index=rows,
         nonfinite=nonfinite,
         empty_classes=list(source.empty_classes),

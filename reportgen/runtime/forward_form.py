@@ -115,6 +115,11 @@ class ForwardForm:
 
     # -- use ---------------------------------------------------------------------------------------------------
     @property
+    def worth_timing(self) -> bool:
+        """A forward large enough for its speed to matter beside decoding (MEASURE_FROM), as far as it is known."""
+        return self.flops is not None and self.flops >= MEASURE_FROM
+
+    @property
     def layout(self) -> torch.memory_format:
         """The chosen memory format, as torch names it."""
         return FORMATS[self.memory_format]
