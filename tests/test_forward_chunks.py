@@ -100,3 +100,26 @@ def test_the_pass_tries_the_sizes_after_the_split_has_chosen_and_records_them(im
         assert set(tap.sizes[:-1]) == {16} and collected.core_split["forward_chunk"] == {"chosen": 16,
                                                                                          "ms_per_image": {}}
     assert np.isfinite(collected.loss).all() and len(collected.paths) == len(source.samples)
+
+
+class BatchShapedTap(SizedTap):
+    """A model that takes only the pass's batch shapes (as one traced or exported for them would)."""
+
+    def __init__(self, sizes):
+        super().__init__()
+        self.allowed = sizes
+
+    def __call__(self, x):
+        if len(x) not in self.allowed:
+            raise RuntimeError(f"shape mismatch: expected 16, got {len(x)}")
+        return super().__call__(x)
+
+
+def test_a_model_that_takes_only_its_batchs_shape_runs_whole_batches(image_tree):
+    source = discover(image_tree)
+    spec = InputSpec(channels=3, size=(16, 16), mean=(0.0,) * 3, std=(1.0,) * 3, source="test")
+    tap = BatchShapedTap({16, len(source.samples) % 16})
+    collected = collect_outputs(tap, source, spec, device=torch.device("cpu"), batch_size=16, workers=0,
+                                quiet=True, split=CoreSplit(2, 1, 1), form=CountedForm())
+    assert collected.core_split["forward_chunk"] == {"chosen": 16, "ms_per_image": {}}
+    assert len(collected.paths) == len(source.samples) and set(tap.sizes[:-1]) == {16}

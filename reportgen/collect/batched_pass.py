@@ -201,7 +201,13 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
                     try:
                         called = time.perf_counter()
                         with form.autocast():
-                            logits, emb = chunked_forward(tap, x, chunk)
+                            try:
+                                logits, emb = chunked_forward(tap, x, chunk)
+                            except Exception:  # noqa: BLE001 - retried whole; a second failure is the model's
+                                if chunk >= len(x):
+                                    raise
+                                chunks.refused()  # a model made for its batch's shape (traced, exported)
+                                logits, emb = tap(x)
                         if chunks is not None:
                             chunks.record(chunk, len(x), time.perf_counter() - called, timing)
                     except ReportgenError:

@@ -48,6 +48,10 @@ class ForwardChunks:
             # the largest size within 3% of the fastest: fewer calls, and the noise of one batch each
             self.chosen = max(c for c, s in self.seconds.items() if s <= best * 1.03)
 
+    def refused(self) -> None:
+        """The model failed on a smaller chunk (one traced or exported for its batch's shape): whole batches."""
+        self.chosen, self.seconds = self.batch_size, {}
+
     def summary(self) -> dict:
         return {"chosen": self.chosen if self.chosen is not None else self.batch_size,
                 "ms_per_image": {str(c): round(s * 1e3, 3) for c, s in sorted(self.seconds.items())}}
