@@ -34,6 +34,7 @@ class Preprocess:
         self.spec = spec
         self.mean = np.asarray(spec.mean, dtype=np.float32).reshape(-1, 1, 1)
         self.std = np.asarray(spec.std, dtype=np.float32).reshape(-1, 1, 1)
+        self._scales: dict[torch.device, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def prepared(self, image) -> tuple[torch.Tensor, bool]:
         """(the model's input before any batch is made, raw): raw=True for (H, W, C) uint8 pixels."""
@@ -61,9 +62,16 @@ class Preprocess:
         x = torch.empty((batch, channels, height, width), dtype=torch.float32, device=pixels.device,
                         memory_format=memory_format)
         x.copy_(pixels.permute(0, 3, 1, 2))
-        mean = torch.tensor(self.spec.mean, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
-        std = torch.tensor(self.spec.std, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
+        mean, std = self._scale(x.device)
         return x.div_(255.0).sub_(mean).div_(std)
+
+    def _scale(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """The spec's mean and std as (1, C, 1, 1) tensors on `device`, made once per device (not a host-to-device
+        copy per batch)."""
+        if device not in self._scales:
+            self._scales[device] = tuple(torch.tensor(v, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+                                         for v in (self.spec.mean, self.spec.std))
+        return self._scales[device]
 
     def stacked(self, items: list[tuple[torch.Tensor, bool]]) -> tuple[torch.Tensor, bool]:
         """Prepared inputs as one batch, raw where every one of them is (data that mixes pictures and tensors has
