@@ -39,7 +39,7 @@ from reportgen.runtime.progress import progress
 def _init_worker(_worker_id: int, nice: int = 0) -> None:
     # Ctrl-C is the main process's to handle (one message, no report); workers would each print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if nice:  # the forward may take every core: decode in its gaps rather than stall its threads' barriers
+    if nice:  # the forward's threads may share the workers' cores: decode below them, not stall their barriers
         try:
             os.nice(nice)
         except OSError:
