@@ -78,7 +78,7 @@ class CountedForm(ForwardForm):
 
 @pytest.mark.parametrize("launch", ["alone", "torchrun", "small model"])
 def test_the_pass_tries_the_sizes_after_the_split_has_chosen_and_records_them(image_tree, launch, monkeypatch):
-    import reportgen.collect.batched_pass as batched_pass
+    from reportgen.collect import batched_pass
     from reportgen.collect.distributed import World
 
     source = discover(image_tree)

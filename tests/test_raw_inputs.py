@@ -68,5 +68,6 @@ def test_kept_raw_inputs_cost_a_quarter_and_come_back_as_the_model_input():
         tensor, kept_raw = keep.entry(index)
         assert kept_raw and tensor.dtype == torch.uint8
         stacked, raw_again = prepare.stacked([keep.entry(index)])
-        assert torch.equal(prepare.model_batch(stacked, raw_again, torch.device("cpu"))[0], prepare.tensor(images[index]))
+        model_input = prepare.model_batch(stacked, raw_again, torch.device("cpu"))[0]
+        assert torch.equal(model_input, prepare.tensor(images[index]))
     assert keep.entry(99) is None

@@ -23,7 +23,7 @@ from reportgen.collect.collected import Collected
 from reportgen.collect.core_split import WORKER_NICE, BatchCost, CoreSplit
 from reportgen.collect.dataset import ImageDataset, Preprocess
 from reportgen.collect.distributed import World, merge_ranks, shard_batches
-from reportgen.collect.forward_chunks import ForwardChunks, chunked_forward
+from reportgen.collect.forward_chunks import ForwardChunks
 from reportgen.collect.kept_inputs import KeptInputs
 from reportgen.compute.image_properties import PROPERTY_NAMES
 from reportgen.data.decode import DecodeError
@@ -201,13 +201,7 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
                     try:
                         called = time.perf_counter()
                         with form.autocast():
-                            try:
-                                logits, emb = chunked_forward(tap, x, chunk)
-                            except Exception:  # noqa: BLE001 - retried whole; a second failure is the model's
-                                if chunk >= len(x):
-                                    raise
-                                chunks.refused()  # a model made for its batch's shape (traced, exported)
-                                logits, emb = tap(x)
+                            logits, emb = chunks.forward(tap, x, chunk) if chunks is not None else tap(x)
                         if chunks is not None:
                             chunks.record(chunk, len(x), time.perf_counter() - called, timing)
                     except ReportgenError:

@@ -142,8 +142,8 @@ class ImageDataset(Dataset):
         reduced = shrunk(picture)  # one shrink of a large photo for the three small copies: ~1 ms of ~6 an image
         small = np.asarray(reduced.convert("L" if self.spec.channels == 1 else "RGB")
                            .resize((PIXEL_SIDE, PIXEL_SIDE), Image.BILINEAR), dtype=np.uint8)
-        return index, (tensor, raw), (encode_thumbnail(reduced), small.reshape(-1), image_properties(picture, reduced), label,
-                               pixel_hash(picture))
+        return index, (tensor, raw), (encode_thumbnail(reduced), small.reshape(-1), image_properties(picture, reduced),
+                                      label, pixel_hash(picture))
 
 
 def input_loader(source: DataSource, spec: InputSpec, collected: Collected, device: torch.device, *, kept=None,

@@ -19,7 +19,8 @@ CHUNKS = (4, 8, 16)  # candidate sizes below the batch's own
 
 
 class ForwardChunks:
-    """`size(timing)` for the next batch's forward; `record(size, images, seconds)` once it ran; `summary()`."""
+    """`size(timing)` for the next batch's forward, `forward(tap, x, size)` to run it, `record(size, images, seconds,
+    timing)` once it ran; `summary()`."""
 
     def __init__(self, batch_size: int, *, measure: bool):
         """`measure`: on CPU, outside torchrun (whose ranks must compute alike); else the whole batch."""
@@ -48,9 +49,17 @@ class ForwardChunks:
             # the largest size within 3% of the fastest: fewer calls, and the noise of one batch each
             self.chosen = max(c for c, s in self.seconds.items() if s <= best * 1.03)
 
-    def refused(self) -> None:
-        """The model failed on a smaller chunk (one traced or exported for its batch's shape): whole batches."""
-        self.chosen, self.seconds = self.batch_size, {}
+    def forward(self, tap, x: torch.Tensor, size: int):
+        """chunked_forward(tap, x, size); a model that fails on a smaller chunk (one traced or exported for its
+        batch's shape) runs the whole batch, and whole batches from then on. A failure on the whole batch is the
+        model's: the caller says so."""
+        try:
+            return chunked_forward(tap, x, size)
+        except Exception:
+            if size >= len(x):
+                raise
+            self.chosen, self.seconds = self.batch_size, {}
+            return tap(x)
 
     def summary(self) -> dict:
         return {"chosen": self.chosen if self.chosen is not None else self.batch_size,
