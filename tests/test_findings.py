@@ -126,3 +126,20 @@ def test_ranking_is_severity_then_score_one_finding_per_subject():
     assert [f.id for f in rank_findings(sections)] == ["c", "a", "d"]
     with pytest.raises(ValueError):
         Finding("x", "s", "urgent", 0.5, "x")
+
+
+def test_the_digests_captions_stay_under_their_own_thumbnail_in_chromium(planted, browser):
+    """"wide_ring→ring" is wider than a 46-px thumbnail: it wraps inside its figure, never over its neighbour."""
+    from test_analysis_views_browser import open_report
+
+    result, _ = planted
+    page, errors = open_report(browser, result.html_path)
+    overflowing = page.evaluate("""() => [...document.querySelectorAll('#findings figure.rg-mini')].filter((f) => {
+        const caption = f.querySelector('figcaption');
+        return caption.scrollWidth > f.clientWidth + 1 || caption.getBoundingClientRect().right >
+            f.getBoundingClientRect().right + 1;
+    }).map((f) => f.querySelector('figcaption').textContent)""")
+    captions = page.evaluate("[...document.querySelectorAll('#findings figure.rg-mini figcaption')]"
+                             ".map((c) => c.textContent)")
+    page.close()
+    assert any(len(c) > 8 for c in captions) and not overflowing and not errors
