@@ -10,7 +10,8 @@ pretrained=False, seeded), saved as state_dicts and read with --arch, so the rep
 evaluation preprocessing. Each round times the bare forward, then the report (`reportgen ... -q`); the table
 holds the median round by the whole report's ratio, with every round's ratios after it. "pass" is the report's
 "decode + forward" stage; "bare time" is N / the bare forward's images/s at its fastest batch size (and, for
-comparison with figures from before the sizes were timed, at one batch of 64).
+comparison with figures from before the sizes were timed, at one batch of 64; and, strictest, with the model's
+BatchNorms folded into its convolutions, as the report's pass runs it).
 """
 
 from __future__ import annotations
@@ -85,10 +86,13 @@ def one_round(args, name: str, n: int) -> dict[str, dict]:
         row = report(python, weights, arch, data, out, args.workers, args.extra)
         bare_seconds = row["n"] / rates["best float32"]
         whole_batch_seconds = row["n"] / rates["float32 whole batch"]
+        folded_seconds = row["n"] / rates["best float32 folded"]
         rows[label] = row | {"bare": rates, "bare_seconds": bare_seconds, "pass_rate": row["n"] / row["pass"],
                              "pass_ratio": bare_seconds / row["pass"], "report_ratio": row["wall"] / bare_seconds,
                              "pass_ratio_64": whole_batch_seconds / row["pass"],
-                             "report_ratio_64": row["wall"] / whole_batch_seconds}
+                             "report_ratio_64": row["wall"] / whole_batch_seconds,
+                             "pass_ratio_folded": folded_seconds / row["pass"],
+                             "report_ratio_folded": row["wall"] / folded_seconds}
     return rows
 
 
@@ -117,9 +121,10 @@ def main() -> None:
     print(f"\n{args.python}{' vs ' + args.before if args.before else ''}: {torch.get_num_threads()} torch threads, "
           f"{args.workers} workers, median round of {args.repeat}")
     print("| model | N | bare forward img/s (fp32 best batch; batch of 64; bf16) | pass img/s | pass / bare | "
-          "whole report s | report / bare time | vs a batch of 64: pass; report | saliency + insides s | "
+          "whole report s | report / bare time | vs a batch of 64: pass; report | vs bare with BN folded: pass; report | "
+          "saliency + insides s | "
           "forward threads; chunk; form | rounds (pass / bare; report / bare) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, n, r in rows:
         every = "; ".join(f"{x['pass_ratio']:.2f} / {x['report_ratio']:.2f}" for x in r["rounds"])
         form = r["form"] or {}
@@ -127,7 +132,8 @@ def main() -> None:
         print(f"| {name} | {n:,} | {r['bare']['best float32']:.1f}; {r['bare']['float32 whole batch']:.1f}; "
               f"{r['bare']['bfloat16 channels_last']:.1f} | {r['pass_rate']:.1f} | **{r['pass_ratio']:.2f}x** | "
               f"{r['wall']:.1f} | **{r['report_ratio']:.2f}x** | {r['pass_ratio_64']:.2f}x; {r['report_ratio_64']:.2f}x | "
-              f"{r['saliency']:.1f} | {r['threads']}; {chunk}; {form.get('memory_format', '-')} | {every} |")
+              f"{r['pass_ratio_folded']:.2f}x; {r['report_ratio_folded']:.2f}x | "
+              f"{r['saliency']:.1f} | {r['threads']}; {chunk}; {form.get('memory_format', '-')}{' +' + str(form['batchnorms_folded']) + ' BN folded' if form.get('batchnorms_folded') else ''} | {every} |")
 
 if __name__ == "__main__":
     main()

@@ -129,7 +129,8 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
                 "saliency_samples": opts.saliency_samples, "cam_layer": opts.cam_layer, "device": device,
                 "neighbours": neighbours, "projection": fits.projection, "pixel_projection": fits.pixel_projection,
                 "model_access": ModelAccess(adapter, input_loader(source, spec, collected, device, kept=kept,
-                                                                  form=form), spec.mean, spec.std, form.threads),
+                                                                  form=form), spec.mean, spec.std, form.threads,
+                                            form=form),
                 "provenance": provenance(source, seed=opts.seed, device=str(device), command=opts.command)
                 # these change the numbers' last digits
                 | {"batch_size": batch_size, "amp": opts.amp, "forward_threads": collected.forward_threads,

@@ -78,11 +78,12 @@ def run(collected, *, model_access: ModelAccess | None = None, saliency_samples:
     by_class: dict[int, list[dict]] = {}
     with model_access.running():
         cam = find_cam_layer(adapter, load_inputs(rows[:1]), cam_layer)
-        attributions = attribute_samples(adapter, load_inputs, rows, targets, labels, mean=mean, std=std,
-                                         cam_layer=cam.name, cam_classes=cam_classes)
-        for order, attribution in enumerate(attributions):
-            view = sample_view(collected, attribution, chosen[attribution.row], mean, std) | {"order": order}
-            by_class.setdefault(int(collected.labels[attribution.row]), []).append(view)
+        with model_access.folded(keep={cam.name}):
+            attributions = attribute_samples(adapter, load_inputs, rows, targets, labels, mean=mean, std=std,
+                                             cam_layer=cam.name, cam_classes=cam_classes)
+            for order, attribution in enumerate(attributions):
+                view = sample_view(collected, attribution, chosen[attribution.row], mean, std) | {"order": order}
+                by_class.setdefault(int(collected.labels[attribution.row]), []).append(view)
     # Classes with wrong samples first (most wrong first), then by class index: the first fold opens.
     result.classes = [{"name": collected.classes[k], "samples": by_class[k],
                        "n_wrong": sum(view["wrong"] for view in by_class[k])}

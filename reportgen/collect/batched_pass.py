@@ -136,6 +136,8 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
     num_classes = len(source.classes) or None  # None: the model's output count decides (unnamed classes)
     split = split or CoreSplit.for_device(device, workers)
     chunks: ForwardChunks | None = None  # made once the form is decided (its FLOPs say if chunks are worth timing)
+    # the layer the embedding is read from keeps its own output (not folded with a BatchNorm after it)
+    tapped = {tap.embedding_layer} if getattr(tap, "embedding_layer", None) else set()
     gate = multiprocessing.Event() if workers and split.shares_cores else None  # see paused()
     if gate is not None:
         gate.set()
@@ -200,7 +202,7 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
                     x = form.inputs(dataset.prepare.model_batch(inputs, raw, device, form.layout))
                     try:
                         called = time.perf_counter()
-                        with form.autocast():
+                        with form.autocast(), form.folded(keep=tapped):
                             logits, emb = chunks.forward(tap, x, chunk) if chunks is not None else tap(x)
                         if chunks is not None:
                             chunks.record(chunk, len(x), time.perf_counter() - called, timing)

@@ -49,7 +49,7 @@ def run_baseline(loaded, adapter: ModelAdapter, source, spec, collected, *, devi
     projection = project(embeddings, opts.projection, seed=opts.seed, neighbours=graph)
     return BaselineRun(str(loaded.path), loaded.format, loaded.sha256, old, projection,
                        ModelAccess(adapter, input_loader(source, spec, old, device, kept=kept, form=form), spec.mean,
-                                   spec.std, form.threads if form is not None else None))
+                                   spec.std, form.threads if form is not None else None, form=form))
 
 
 def flips(old, new) -> tuple[np.ndarray, np.ndarray]:

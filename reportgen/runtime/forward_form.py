@@ -1,6 +1,7 @@
-"""How the model runs on this machine: its memory format (channels_last where that is faster) and its precision
-(`--amp`: bfloat16 on a CPU that has it, float16 on CUDA). Decided once per model by timing a few forwards of the
-first batch, then used by the pass and by the gradient analyses alike.
+"""How the model runs on this machine: its memory format (channels_last where that is faster), its precision
+(`--amp`: bfloat16 on a CPU that has it, float16 on CUDA) and its eval-mode BatchNorms folded into the convolutions
+before them (folded_batchnorm.py; kept where the folded logits agree, for models timed at all). Decided once per
+model by timing a few forwards of the first batch, then used by the pass and by the gradient analyses alike.
 
 channels_last is tried only on convolutional models (two or more 4-D weights: a ViT's one patch embedding gains
 nothing) and kept only if it is faster by FASTER_BY and gives the plain form's logits; bfloat16 is kept only if
@@ -21,6 +22,7 @@ from contextlib import contextmanager, nullcontext
 import torch
 
 from reportgen.model.outputs import as_logits
+from reportgen.runtime.folded_batchnorm import FoldedBatchNorm
 from reportgen.runtime.progress import say
 
 CONTIGUOUS, CHANNELS_LAST = "contiguous", "channels_last"
@@ -111,6 +113,7 @@ class ForwardForm:
         self.seconds = 0.0  # spent timing the forms
         self.probe_seconds: float | None = None  # the chosen form's fastest, per image of the probe, where timed
         self.note: str | None = None
+        self.fold: FoldedBatchNorm | None = None  # BatchNorms folded into their convs, where their logits agree
         self._restore: list[tuple[torch.Tensor, torch.memory_format]] = []
 
     # -- use ---------------------------------------------------------------------------------------------------
@@ -129,13 +132,19 @@ class ForwardForm:
         x = images.to(self.device, non_blocking=True)
         return x.contiguous(memory_format=self.layout) if x.dim() == 4 else x
 
+    def folded(self, keep: frozenset[str] | set[str] = frozenset()):
+        """Within the block the model runs with its BatchNorms folded (folded_batchnorm.py), except next to the
+        layers named in `keep` (those whose outputs a caller reads)."""
+        return self.fold.applied(keep) if self.fold else nullcontext()
+
     def autocast(self):
         if self.precision == FLOAT32:
             return nullcontext()
         return torch.autocast(self.device.type, dtype=DTYPES[self.precision])
 
     def provenance(self) -> dict:
-        return {"memory_format": self.memory_format, "precision": self.precision, "flops_per_image": self.flops,
+        return {"memory_format": self.memory_format, "precision": self.precision,
+                "batchnorms_folded": len(self.fold) if self.fold else 0, "flops_per_image": self.flops,
                 "images_per_second": self.images_per_second, "seconds": self.seconds, "note": self.note}
 
     # -- choice ------------------------------------------------------------------------------------------------
@@ -169,7 +178,8 @@ class ForwardForm:
         started = time.perf_counter()
         try:
             self.flops = forward_flops(self.module, probe[:1])
-            reference, _ = self._run(probe, CONTIGUOUS, FLOAT32)  # the warm-up: oneDNN builds kernels on a first call
+            with FoldedBatchNorm.watching(self.module) as fold:  # the conv -> BN pairs it runs
+                reference, _ = self._run(probe, CONTIGUOUS, FLOAT32)  # the warm-up: oneDNN builds kernels on a first call
         except Exception:  # noqa: BLE001 - the pass's own forward raises it again, as one clear line
             return
         if self.flops < MEASURE_FROM and not low:
@@ -197,8 +207,20 @@ class ForwardForm:
         elif low:
             self.precision = low
         self._apply(self.memory_format)
+        if len(fold) and self.flops >= MEASURE_FROM:
+            self.fold = self._checked(fold.prepare(), probe, reference)
         if self.note:
             say(self.note, quiet=self.quiet)
+
+    def _checked(self, fold: FoldedBatchNorm, probe: torch.Tensor, reference: torch.Tensor) -> FoldedBatchNorm | None:
+        """`fold` if the model gives the plain forward's logits with it (in the chosen form, float32), else None:
+        what its hooks could not see (a conv's output read twice, an in-place op between) changes the logits."""
+        try:
+            with fold.applied():
+                logits, _ = self._run(probe, self.memory_format, FLOAT32)
+        except Exception:  # noqa: BLE001 - the model runs unfolded
+            return None
+        return fold if agrees(logits, reference) else None
 
     def seconds_at(self, probe: torch.Tensor, threads: int) -> float:
         """The chosen form's forward on `probe` at `threads` of torch's, seconds per image (one run: a first call
