@@ -210,3 +210,29 @@ def test_a_layer_given_for_the_embedding_keeps_its_own_output(image_tree, monkey
         folded = run(form)
     assert form.provenance()["batchnorms_folded"] == 2
     np.testing.assert_allclose(folded.embeddings, plain.embeddings, rtol=1e-4, atol=1e-5)
+
+
+def test_a_compiled_model_is_not_folded():
+    """Setting a layer's forward inside a torch.compile'd model would only make it compile again."""
+    model = torch.compile(_net(), backend="eager")
+    with torch.no_grad(), FoldedBatchNorm.watching(model) as fold:
+        model(torch.randn(1, 3, 8, 8))
+    assert len(fold) == 0
+
+
+@pytest.mark.parametrize(("arch", "side", "folds"), [("resnet18", 64, 20), ("mobilenet_v3_small", 160, 34)])
+def test_torchvision_models_fold_every_batchnorm_and_keep_their_logits(arch, side, folds):
+    import torchvision
+
+    torch.manual_seed(0)
+    model = _random_statistics(torchvision.models.get_model(arch, weights=None, num_classes=7))
+    x = torch.randn(4, 3, side, side)
+    with torch.no_grad():
+        plain = model(x)
+    form = ForwardForm(model, torch.device("cpu"))
+    form.decide(x)  # at sizes over MEASURE_FROM's FLOPs: no threshold lowered
+    assert form.provenance()["batchnorms_folded"] == folds
+    with torch.no_grad(), form.folded():
+        folded = model(x.contiguous(memory_format=form.layout))
+    np.testing.assert_allclose(folded.numpy(), plain.numpy(), rtol=1e-4, atol=1e-4)
+    form.restore()

@@ -32,8 +32,7 @@ class Pair:
     conv: nn.Conv2d
     bn_name: str
     bn: nn.BatchNorm2d
-    weight: torch.Tensor | None = None  # folded, made by FoldedBatchNorm.prepare
-    bias: torch.Tensor | None = None
+    forward: partial | None = None  # the conv's, with the folded weights (made once by FoldedBatchNorm.prepare)
 
 
 def _foldable_bn(bn) -> bool:
@@ -48,6 +47,9 @@ def _foldable_conv(conv) -> bool:
 @contextmanager
 def _pairs_seen(module: nn.Module, found: list[Pair]):
     """Within the block, forwards of `module` add to `found` every conv -> BN pair they run (once each)."""
+    if any(type(m).__name__ == "OptimizedModule" for m in module.modules()):
+        yield  # torch.compile's: a forward set on one of its layers would only make it compile again
+        return
     convs = {m: name for name, m in module.named_modules() if _foldable_conv(m)}
     bns = {m: name for name, m in module.named_modules() if _foldable_bn(m) and "forward" not in m.__dict__}
     if not convs or not bns:
@@ -106,8 +108,9 @@ class FoldedBatchNorm:
                     torch.sqrt(bn.running_var.double() + bn.eps)
                 shift = bn.bias.double() if bn.bias is not None else 0.0
                 bias = conv.bias.double() if conv.bias is not None else torch.zeros_like(scale)
-                pair.weight = torch.empty_like(conv.weight).copy_(conv.weight.double() * scale.view(-1, 1, 1, 1))
-                pair.bias = ((bias - bn.running_mean.double()) * scale + shift).to(conv.weight.dtype)
+                weight = torch.empty_like(conv.weight).copy_(conv.weight.double() * scale.view(-1, 1, 1, 1))
+                folded_bias = ((bias - bn.running_mean.double()) * scale + shift).to(conv.weight.dtype)
+                pair.forward = partial(conv._conv_forward, weight=weight, bias=folded_bias)
         return self
 
     def __len__(self) -> int:
@@ -117,10 +120,10 @@ class FoldedBatchNorm:
     def applied(self, keep: frozenset[str] | set[str] = frozenset()):
         """Within the block the module runs folded, except pairs whose conv or BN is named in `keep` (a layer
         whose own output is read: a conv's output is not its BN's)."""
-        active = [p for p in self.pairs if p.weight is not None and p.conv_name not in keep and p.bn_name not in keep]
+        active = [p for p in self.pairs if p.forward is not None and p.conv_name not in keep and p.bn_name not in keep]
         try:
             for pair in active:
-                pair.conv.forward = partial(pair.conv._conv_forward, weight=pair.weight, bias=pair.bias)
+                pair.conv.forward = pair.forward
                 pair.bn.forward = _passed_through
             yield
         finally:
