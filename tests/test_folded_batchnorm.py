@@ -236,3 +236,24 @@ def test_torchvision_models_fold_every_batchnorm_and_keep_their_logits(arch, sid
         folded = model(x.contiguous(memory_format=form.layout))
     np.testing.assert_allclose(folded.numpy(), plain.numpy(), rtol=1e-4, atol=1e-4)
     form.restore()
+
+
+@pytest.mark.parametrize(("name", "folds"), [("efficientnet_b0", 49), ("mobilenetv3_small_100", 34)])
+def test_timms_norm_then_activation_folds_and_keeps_its_activation(name, folds):
+    """timm's BatchNormAct2d (the norm, then dropout and an activation): folded, only the activation remains."""
+    timm = pytest.importorskip("timm")
+
+    torch.manual_seed(0)
+    model = _random_statistics(timm.create_model(name, pretrained=False, num_classes=5))
+    assert any(type(m).__name__ == "BatchNormAct2d" for m in model.modules())
+    x = torch.randn(4, 3, 160, 160)
+    with torch.no_grad():
+        plain = model(x)
+    form = ForwardForm(model, torch.device("cpu"))
+    form.decide(x)
+    assert form.provenance()["batchnorms_folded"] == folds
+    with torch.no_grad(), form.folded():
+        folded = model(x.contiguous(memory_format=form.layout))
+    # 49 layers of random statistics amplify float32 rounding (logits in the hundreds): the form's own criterion
+    assert forward_form.agrees(folded, plain)
+    form.restore()
