@@ -52,7 +52,7 @@ def rank_findings(sections) -> list[Finding]:
     """Every shown section's findings, best first, one per subject."""
     candidates = [f for s in sections if s.shown for f in s.findings()]
     explained_by_groups(candidates)
-    candidates.sort(key=lambda f: (SEVERITIES.index(f.severity), -f.score, f.id))
+    candidates.sort(key=lambda f: (SEVERITIES.index(f.severity), not f.first, -f.score, f.id))
     ranked, subjects, covered = [], set(), set()
     for finding in candidates:
         if finding.subject and finding.subject in subjects:

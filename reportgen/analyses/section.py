@@ -22,6 +22,7 @@ class Finding:
     subject: str | None = None  # what it is about ("pair:cat|dog"): the digest keeps one finding per subject
     kind: str = "other"  # "group": a set of samples that belong together; "samples": samples one by one
     rows: list[int] = field(default_factory=list)  # every sample it concerns (for "group" and "samples")
+    first: bool = False  # it makes the other numbers moot (the model gives one answer): first of its severity
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:

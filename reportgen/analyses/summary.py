@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from reportgen.analyses.findings import evaluation_split
 from reportgen.analyses.section import Finding, Result
 from reportgen.compute.classification_metrics import finite_mean
@@ -14,6 +16,34 @@ TEMPLATE = "_summary.html"
 
 
 UNLABELLED_ROW = "(unlabelled)"
+# One class taking most of a split's predictions, far more than its share of the labels: the classic sign of inputs
+# unlike the training data (wrong mean/std, size or channel order) or of the wrong checkpoint, and the one finding
+# that makes every other number moot. Binary problems are left out (half the predictions on one side is normal).
+COLLAPSE_SHARE = 0.5  # of the split's predictions on one class
+COLLAPSE_OVER_LABELS = 3.0  # and at least this many times the share of the split labelled so
+COLLAPSE_UNLABELLED = 0.9  # without labels to compare with, nearly every prediction
+COLLAPSE_MIN_CLASSES, COLLAPSE_MIN_SAMPLES = 3, 20
+
+
+def top_prediction(collected, mask: np.ndarray) -> dict | None:
+    """The class predicted most often among `mask`'s rows with finite logits: {class, index, share, label_share
+    (None without labels), n}."""
+    finite = mask if collected.nonfinite is None else mask & ~collected.nonfinite
+    n = int(finite.sum())
+    if not n:
+        return None
+    counts = np.bincount(collected.preds[finite], minlength=len(collected.classes))
+    k = int(counts.argmax())
+    return {"class": collected.classes[k], "index": k, "share": float(counts[k] / n),
+            "label_share": float((collected.labels[finite] == k).mean()) if collected.labelled else None, "n": n}
+
+
+def collapsed(top: dict | None, classes: int) -> bool:
+    if top is None or classes < COLLAPSE_MIN_CLASSES or top["n"] < COLLAPSE_MIN_SAMPLES:
+        return False
+    if top["label_share"] is None:
+        return top["share"] >= COLLAPSE_UNLABELLED
+    return top["share"] >= COLLAPSE_SHARE and top["share"] >= COLLAPSE_OVER_LABELS * top["label_share"]
 
 
 def file_counts(collected) -> dict:
@@ -50,6 +80,7 @@ class SummaryResult(Result):
     file_counts: dict
     empty_classes: list[dict]
     labelled: bool = True
+    collapse_rows: list[int] | None = None  # the headline split's rows given its top class, labelled otherwise
 
     @property
     def n_files(self) -> int:
@@ -82,6 +113,18 @@ class SummaryResult(Result):
             found.append(Finding(f"{ID}/skipped", ID, "medium" if share >= 0.01 else "low", min(1.0, 10 * share),
                                  f"{self.n_skipped} of {self.n_files} files could not be analysed "
                                  f"({share:.1%}); the skipped-files list says why.", subject="skipped"))
+        top = self.headline_split.get("top_prediction")
+        if collapsed(top, len(self.classes)):
+            split, share = self.headline_split["name"], top["share"]
+            labels = "" if top["label_share"] is None else \
+                f", though {top['label_share']:.0%} of them are labelled {top['class']}"
+            rows = self.collapse_rows or []
+            found.append(Finding(f"{ID}/collapse", ID, "high", 1.0,
+                                 f"{split}: the model predicts {top['class']} for {share:.0%} of the images{labels}. "
+                                 "A model that gives one answer whatever it sees is usually fed inputs unlike its "
+                                 "training data (check --mean/--std, --image-size and the channel order against its "
+                                 "training transform) or is not the checkpoint you meant.", rows[:8],
+                                 subject="collapse", kind="group", rows=rows, first=True))
         if self.empty_classes:
             found.append(Finding(f"{ID}/empty", ID, "low", 0.1, f"{len(self.empty_classes)} class folders hold no "
                                  f"image, e.g. {self.empty_classes[0]['split']}/{self.empty_classes[0]['class']}.",
@@ -119,7 +162,22 @@ def run(collected, *, provenance: dict, timings: dict, model_info: dict) -> Summ
             "mean_loss": finite_mean(collected.loss[mask]) if collected.labelled else None,
             "mean_confidence": float(collected.confidence[mask].mean()) if n else None,
             "n_nonfinite_logits": int(collected.nonfinite[mask].sum()) if collected.nonfinite is not None else 0,
+            "top_prediction": top_prediction(collected, mask),
         })
+    head = next(s for s in splits if s["name"] == evaluation_split(collected.split_names))
+    top = head["top_prediction"]
+    collapse_rows = None
+    if collapsed(top, len(collected.classes)):
+        given = (collected.split == collected.split_names.index(head["name"])) & (collected.preds == top["index"])
+        if collected.labelled:
+            given &= collected.labels != top["index"]
+        rows = np.flatnonzero(given)
+        # evidence from every true class in turn, not the first class's files only
+        turn, seen = np.zeros(len(rows), np.int64), {}  # a row's place among the rows of its own class
+        for i, label in enumerate(collected.labels[rows].tolist()):
+            turn[i] = seen.get(label, 0)
+            seen[label] = turn[i] + 1
+        collapse_rows = rows[np.lexsort((collected.labels[rows], turn))].tolist()
     return SummaryResult(
         n_samples=collected.n, n_skipped=len(collected.skipped),
         accuracy=float(collected.correct.mean()) if collected.labelled else None,
@@ -127,4 +185,4 @@ def run(collected, *, provenance: dict, timings: dict, model_info: dict) -> Summ
         embedding={"layer": collected.embedding_layer, "dim": int(collected.embeddings.shape[1]),
                    "note": collected.embedding_note},
         provenance=provenance, timings=timings, file_counts=file_counts(collected),
-        empty_classes=[{"split": s, "class": c} for s, c in collected.empty_classes])
+        empty_classes=[{"split": s, "class": c} for s, c in collected.empty_classes], collapse_rows=collapse_rows)
