@@ -31,7 +31,8 @@ sys.path.insert(0, str(HERE))
 from real_images import write_photos
 
 MODELS = {"resnet18": "resnet18", "mobilenet_v3_small": "mobilenet_v3_small",
-          "vit_tiny": "timm:vit_tiny_patch16_224", "resnet50": "resnet50"}
+          "vit_tiny": "timm:vit_tiny_patch16_224", "resnet50": "resnet50",
+          "efficientnet_b0": "timm:efficientnet_b0"}  # timm's BatchNormAct2d, which torch.fx's fuse leaves unfolded
 
 
 def save_model(arch: str, path: Path) -> Path:
