@@ -34,11 +34,19 @@ def test_one_class_for_most_images_is_a_high_finding_with_the_misread_samples_as
     finding = found[0]
     assert finding.severity == "high" and finding.score == 1.0
     collapsed = _predicting(base, 2, 0.9)
-    share = (collapsed.preds == 2).mean()
-    assert f"predicts c2 for {share:.0%} of the images" in finding.text and "20% of them are labelled c2" in finding.text
+    share, others = (collapsed.preds == 2).mean(), (collapsed.preds[collapsed.labels != 2] == 2).mean()
+    assert f"predicts c2 for {share:.0%} of the images, and for {others:.0%} of those labelled as another class" \
+        in finding.text
     assert "--mean/--std" in finding.text
     assert finding.rows and all(collapsed.preds[r] == 2 and collapsed.labels[r] != 2 for r in finding.rows)
     assert len(finding.rows) == int(((collapsed.preds == 2) & (collapsed.labels != 2)).sum())
+
+
+def test_few_classes_collapse_too():
+    """3 balanced classes, 90% of the predictions on one: under 3x its label share, but most images of the other
+    two classes are called it."""
+    found = [f for f in _findings(_predicting(make_collected(n=90, k=3), 0, 0.85)) if f.id == "summary/collapse"]
+    assert found and found[0].severity == "high"
 
 
 def test_no_finding_for_a_healthy_an_imbalanced_or_a_binary_model():
@@ -70,7 +78,8 @@ def test_a_model_stuck_on_one_class_leads_the_digest_and_its_pairs_are_not_repea
                           workers=0, saliency_samples=0, quiet=True)
     report = json.loads(result.json_path.read_text())
     first = report["findings"][0]
-    assert first["id"] == "summary/collapse" and f"predicts {CLASSES[1]} for 100% of the images" in first["text"]
+    assert first["id"] == "summary/collapse" and f"predicts {CLASSES[1]} for 100% of the images, and for 100% of " \
+        "those labelled as another class" in first["text"]
     assert report["splits"]["val"]["top_prediction"]["share"] == 1.0
     # the confusion pairs are the same samples: said once
     assert not [f for f in report["findings"] if f["id"].startswith("confusion/") and "|" in f["id"]]

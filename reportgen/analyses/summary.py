@@ -16,26 +16,31 @@ TEMPLATE = "_summary.html"
 
 
 UNLABELLED_ROW = "(unlabelled)"
-# One class taking most of a split's predictions, far more than its share of the labels: the classic sign of inputs
-# unlike the training data (wrong mean/std, size or channel order) or of the wrong checkpoint, and the one finding
-# that makes every other number moot. Binary problems are left out (half the predictions on one side is normal).
+# One class taking most of a split's predictions, including most of the images labelled as other classes: the
+# classic sign of inputs unlike the training data (wrong mean/std, size or channel order) or of the wrong
+# checkpoint, and the one finding that makes every other number moot. A majority class predicted often, or one
+# class taken for another, is not it (the images of the other classes still get their own answers). Binary
+# problems are left out (half the predictions on one side is normal).
 COLLAPSE_SHARE = 0.5  # of the split's predictions on one class
-COLLAPSE_OVER_LABELS = 3.0  # and at least this many times the share of the split labelled so
+COLLAPSE_OTHERS = 0.5  # and of the images labelled as another class, called that class too
 COLLAPSE_UNLABELLED = 0.9  # without labels to compare with, nearly every prediction
 COLLAPSE_MIN_CLASSES, COLLAPSE_MIN_SAMPLES = 3, 20
 
 
 def top_prediction(collected, mask: np.ndarray) -> dict | None:
-    """The class predicted most often among `mask`'s rows with finite logits: {class, index, share, label_share
-    (None without labels), n}."""
+    """The class predicted most often among `mask`'s rows with finite logits: {class, index, share, label_share,
+    others_share (of the rows labelled otherwise, the share given it; both None without labels), n}."""
     finite = mask if collected.nonfinite is None else mask & ~collected.nonfinite
     n = int(finite.sum())
     if not n:
         return None
     counts = np.bincount(collected.preds[finite], minlength=len(collected.classes))
     k = int(counts.argmax())
+    others = finite & (collected.labels != k) if collected.labelled else None
     return {"class": collected.classes[k], "index": k, "share": float(counts[k] / n),
-            "label_share": float((collected.labels[finite] == k).mean()) if collected.labelled else None, "n": n}
+            "label_share": float((collected.labels[finite] == k).mean()) if collected.labelled else None,
+            "others_share": float((collected.preds[others] == k).mean()) if others is not None and others.any()
+            else None, "n": n}
 
 
 def collapsed(top: dict | None, classes: int) -> bool:
@@ -43,7 +48,7 @@ def collapsed(top: dict | None, classes: int) -> bool:
         return False
     if top["label_share"] is None:
         return top["share"] >= COLLAPSE_UNLABELLED
-    return top["share"] >= COLLAPSE_SHARE and top["share"] >= COLLAPSE_OVER_LABELS * top["label_share"]
+    return top["share"] >= COLLAPSE_SHARE and (top["others_share"] or 0.0) >= COLLAPSE_OTHERS
 
 
 def file_counts(collected) -> dict:
@@ -117,7 +122,7 @@ class SummaryResult(Result):
         if collapsed(top, len(self.classes)):
             split, share = self.headline_split["name"], top["share"]
             labels = "" if top["label_share"] is None else \
-                f", though {top['label_share']:.0%} of them are labelled {top['class']}"
+                f", and for {top['others_share']:.0%} of those labelled as another class"
             rows = self.collapse_rows or []
             found.append(Finding(f"{ID}/collapse", ID, "high", 1.0,
                                  f"{split}: the model predicts {top['class']} for {share:.0%} of the images{labels}. "
