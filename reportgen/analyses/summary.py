@@ -174,6 +174,8 @@ def run(collected, *, provenance: dict, timings: dict, model_info: dict) -> Summ
     collapse_rows = None
     if collapsed(top, len(collected.classes)):
         given = (collected.split == collected.split_names.index(head["name"])) & (collected.preds == top["index"])
+        if collected.nonfinite is not None:
+            given &= ~collected.nonfinite  # no prediction at all (their argmax means nothing)
         if collected.labelled:
             given &= collected.labels != top["index"]
         rows = np.flatnonzero(given)
