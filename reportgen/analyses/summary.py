@@ -85,7 +85,8 @@ class SummaryResult(Result):
     file_counts: dict
     empty_classes: list[dict]
     labelled: bool = True
-    collapse_rows: list[int] | None = None  # the headline split's rows given its top class, labelled otherwise
+    collapse_rows: list[int] | None = None  # where the headline split collapsed (see collapsed()): its rows given
+    # its top class, labelled otherwise
 
     @property
     def n_files(self) -> int:
@@ -118,12 +119,11 @@ class SummaryResult(Result):
             found.append(Finding(f"{ID}/skipped", ID, "medium" if share >= 0.01 else "low", min(1.0, 10 * share),
                                  f"{self.n_skipped} of {self.n_files} files could not be analysed "
                                  f"({share:.1%}); the skipped-files list says why.", subject="skipped"))
-        top = self.headline_split.get("top_prediction")
-        if collapsed(top, len(self.classes)):
-            split, share = self.headline_split["name"], top["share"]
+        if self.collapse_rows is not None:  # run() found the headline split collapsed
+            top = self.headline_split["top_prediction"]
+            split, share, rows = self.headline_split["name"], top["share"], self.collapse_rows
             labels = "" if top["label_share"] is None else \
                 f", and for {top['others_share']:.0%} of those labelled as another class"
-            rows = self.collapse_rows or []
             found.append(Finding(f"{ID}/collapse", ID, "high", 1.0,
                                  f"{split}: the model predicts {top['class']} for {share:.0%} of the images{labels}. "
                                  "A model that gives one answer whatever it sees is usually fed inputs unlike its "

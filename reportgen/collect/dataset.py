@@ -154,8 +154,7 @@ def input_loader(source: DataSource, spec: InputSpec, collected: Collected, devi
 
     def load(rows) -> torch.Tensor:
         indices = [int(collected.source_index[r]) for r in rows]
-        items = [kept.entry(i) if kept is not None and kept.entry(i) is not None else dataset.model_input(i)
-                 for i in indices]
+        items = [(kept.entry(i) if kept is not None else None) or dataset.model_input(i) for i in indices]
         batch, raw = dataset.prepare.stacked(items)
         if form is None:
             return dataset.prepare.model_batch(batch, raw, device)

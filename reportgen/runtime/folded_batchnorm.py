@@ -20,6 +20,7 @@ folded logits differ, so the caller keeps the fold only if its logits agree with
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -35,6 +36,7 @@ class Pair:
     bn_name: str
     bn: nn.BatchNorm2d
     forward: partial | None = None  # the conv's, with the folded weights (made once by FoldedBatchNorm.prepare)
+    bn_forward: Callable | None = None  # the BN's once folded: its input through (timm's: its activation)
 
 
 def _norm_then_activation(bn) -> bool:
@@ -119,6 +121,7 @@ class FoldedBatchNorm:
                 weight = torch.empty_like(conv.weight).copy_(conv.weight.double() * scale.view(-1, 1, 1, 1))
                 folded_bias = ((bias - bn.running_mean.double()) * scale + shift).to(conv.weight.dtype)
                 pair.forward = partial(conv._conv_forward, weight=weight, bias=folded_bias)
+                pair.bn_forward = partial(_activation_only, bn) if _norm_then_activation(bn) else _passed_through
         return self
 
     def __len__(self) -> int:
@@ -131,9 +134,7 @@ class FoldedBatchNorm:
         active = [p for p in self.pairs if p.forward is not None and p.conv_name not in keep and p.bn_name not in keep]
         try:
             for pair in active:
-                pair.conv.forward = pair.forward
-                pair.bn.forward = partial(_activation_only, pair.bn) if _norm_then_activation(pair.bn) \
-                    else _passed_through
+                pair.conv.forward, pair.bn.forward = pair.forward, pair.bn_forward
             yield
         finally:
             for pair in active:

@@ -207,7 +207,7 @@ class ForwardForm:
         elif low:
             self.precision = low
         self._apply(self.memory_format)
-        if len(fold) and self.flops >= MEASURE_FROM:
+        if len(fold) and self.worth_timing:
             self.fold = self._checked(fold.prepare(), probe, reference)
         if self.note:
             say(self.note, quiet=self.quiet)
