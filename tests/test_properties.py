@@ -171,3 +171,16 @@ def test_flags_agree_with_cleanvision_on_the_same_images(tmp_path):
     assert their_blurry[kinds == "blurred"].sum() >= 5 and flags["blurry"][their_blurry & (kinds == "blurred")].all()
     assert flags["blurry"][kinds == "blurred"].all() and not flags["blurry"][kinds == "plain"].any()
     assert not flags["blurry"][kinds == "dark"].any()  # dark is not blurry, for us (CleanVision agrees here)
+
+
+def test_colourfulness_is_the_mean_distance_from_each_pixels_channel_mean():
+    """The property's own definition, numpy's reduction over the channels as the reference, to the bit: the worker
+    computes the channels' mean as two adds (faster), which must not move any report's numbers."""
+    rng = np.random.default_rng(3)
+    for shape, mode in (((37, 53, 3), "RGB"), ((128, 96, 3), "RGB"), ((40, 40), "L")):
+        image = Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8), mode)
+        rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
+        expected = np.float32(np.abs(rgb - rgb.mean(axis=2, keepdims=True)).mean() / 255)
+        assert image_properties(image)[PROPERTY_NAMES.index("colourfulness")] == expected
+    grey = Image.fromarray(rng.integers(0, 256, (20, 20), dtype=np.uint8), "L")
+    assert image_properties(grey)[PROPERTY_NAMES.index("colourfulness")] == 0

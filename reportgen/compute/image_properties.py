@@ -36,6 +36,10 @@ def image_properties(image: Image.Image, small: Image.Image | None = None) -> np
         if min(grey.shape) >= 3 else np.zeros(1, np.float32)
     counts = np.bincount(np.clip(grey, 0, 255).astype(np.uint8).reshape(-1), minlength=256)
     p = counts[counts > 0] / counts.sum()
-    colour = np.abs(rgb - rgb.mean(axis=2, keepdims=True)).mean() / 255
+    # the channels' mean as two adds, not rgb.mean(axis=2): numpy reduces a 3-long last axis slowly (0.23 against
+    # 0.09 ms a 128-px picture, a tenth of a decoding worker's report work); the values are whole numbers, so the
+    # sums are exact and the result is the same to the bit
+    channel_mean = (rgb[..., 0] + rgb[..., 1] + rgb[..., 2]) / np.float32(3)
+    colour = np.abs(rgb - channel_mean[..., None]).mean() / 255
     return np.array([grey.mean() / 255, grey.std() / 255, laplacian.var() / 255 ** 2, -(p * np.log2(p)).sum(),
                      width, height, width / max(height, 1), colour], np.float32)
