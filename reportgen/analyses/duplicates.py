@@ -38,7 +38,7 @@ def link_summary(groups) -> dict:
     np.maximum.at(distance, of, links.distance)
     bits = np.full(count, -1)
     np.maximum.at(bits, of, links.hash_bits)
-    used = lambda flags: np.bincount(of, weights=flags, minlength=count) > 0  # noqa: E731
+    used = lambda flags: np.bincount(of, weights=flags, minlength=count) > 0
     return {"distance": distance, "bits": bits, "embedding": used(links.by_embedding), "hash": used(links.by_hash),
             "pixels": used(links.exact)}
 
@@ -172,7 +172,7 @@ def leakage_table(collected, groups: list[dict], train: set[int]) -> list[dict]:
             continue
         members = collected.split == s
         kept = members & ~leaked
-        accuracy = lambda m: float(collected.correct[m].mean()) if collected.labelled and m.any() else None  # noqa: E731
+        accuracy = lambda m: float(collected.correct[m].mean()) if collected.labelled and m.any() else None
         out.append({"split": name, "n": int(members.sum()), "n_leaked": int((members & leaked).sum()),
                     "accuracy": accuracy(members), "accuracy_without": accuracy(kept)})
     return out
@@ -191,7 +191,7 @@ def run(collected, *, neighbours: Neighbours) -> DuplicatesResult:
         kind = "exact" if hashes is not None and (hashes == hashes[0]).all() else "near"
         rows.append(group_row(collected, members, g, kind, links, found.median_nn, train))
     rows.sort(key=lambda g: (not g["leak"], g["kind"] != "exact", -len(g["rows"]), g["rows"][0]))
-    method = {"exact": "equal 64-bit hashes (SHA-1) of the decoded pixels" if collected.pixel_hash is not None
+    method = {"exact": "equal 64-bit hashes (XXH3) of the decoded pixels" if collected.pixel_hash is not None
               else "not available (no pixel hashes in these arrays)",
               "near_embedding": f"embedding distance below {NEAR_FRACTION} x the median nearest-neighbour distance",
               "near_hash": f"perceptual hash (DCT pHash) within {HASH_BITS} bits and 32x32 copies within "
