@@ -164,8 +164,9 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
 
 def run_pass(adapter, source, spec, device, batch_size: int, opts: ReportOptions, world, quiet: bool, *,
              form: ForwardForm, keep: KeptInputs | None = None):
-    """The one batched pass over `source`, with the analysis libraries imported on a thread meanwhile."""
-    warm = WarmImports(with_umap=opts.projection == "umap")
+    """The one batched pass over `source`, with the analysis libraries imported once its workers run
+    (runtime/warm_imports.py: on CPU before the first batch, on CUDA on a thread beside it)."""
+    warm = WarmImports.for_device(device, with_umap=opts.projection == "umap")
     try:
         return collect_outputs(adapter, source, spec, device=device, batch_size=batch_size, workers=opts.workers,
                                quiet=quiet, world=world, amp=opts.amp, form=form, keep=keep,

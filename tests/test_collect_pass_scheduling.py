@@ -1,8 +1,10 @@
-"""What runs beside the collect pass: the libraries imported on a thread once the workers are forked. (The
+"""What runs beside the collect pass: the libraries imported once the workers are forked, on the main thread
+before the first batch on CPU, on a thread on CUDA or while umap-learn's kernels are still to be compiled. (The
 forward's share of the cores: tests/test_core_split.py.)"""
 
 import multiprocessing
 import sys
+import threading
 
 import torch
 
@@ -31,7 +33,7 @@ def test_after_fork_runs_once_with_the_workers_already_started(image_tree):
 
 def test_warm_imports_import_the_libraries_and_give_the_switch_interval_back():
     before = sys.getswitchinterval()
-    warm = WarmImports(with_umap=False)
+    warm = WarmImports(with_umap=False, on_thread=True)
     warm.start()
     assert abs(sys.getswitchinterval() - SWITCH_INTERVAL) < 1e-6  # stored in microseconds
     warm.thread.join(timeout=300)
@@ -47,3 +49,40 @@ def test_a_report_restores_the_switch_interval(model_files, image_tree, tmp_path
     build_report(model_files["pt2"], image_tree, tmp_path / "r.html", quiet=True, projection="pca", workers=1,
                  saliency_samples=0)
     assert sys.getswitchinterval() == before
+
+
+def test_a_cpu_pass_imports_on_the_main_thread_and_a_cuda_pass_or_a_first_umap_compile_on_a_thread(monkeypatch):
+    from reportgen.runtime import warm_imports
+
+    monkeypatch.setattr(warm_imports, "compiled_before", lambda name: True)
+    assert not WarmImports.for_device(torch.device("cpu"), with_umap=True).on_thread
+    assert WarmImports.for_device(torch.device("cuda"), with_umap=True).on_thread
+    monkeypatch.setattr(warm_imports, "compiled_before", lambda name: False)
+    assert WarmImports.for_device(torch.device("cpu"), with_umap=True).on_thread  # ~30 s: not in the pass's way
+    assert not WarmImports.for_device(torch.device("cpu"), with_umap=False).on_thread
+
+
+def test_on_cpu_the_libraries_are_imported_before_the_first_forward_with_no_thread(monkeypatch, image_tree):
+    """The main thread imports at once (an import thread beside a forward on every core stalls its OpenMP threads
+    at their barriers), so every library is there by the first forward, the switch interval is untouched and no
+    thread is left behind."""
+    from reportgen.runtime import warm_imports
+
+    imported = []
+    monkeypatch.setattr(warm_imports, "import_all", lambda with_umap: imported.append(threading.current_thread()))
+    seen_at_first_forward = []
+
+    class Tap(FakeTap):
+        def __call__(self, x):
+            seen_at_first_forward.append(list(imported))
+            return super().__call__(x)
+
+    before = sys.getswitchinterval()
+    warm = WarmImports.for_device(torch.device("cpu"), with_umap=False)
+    source = discover(image_tree)
+    spec = InputSpec(channels=3, size=(16, 16), mean=(0.0,) * 3, std=(1.0,) * 3, source="test")
+    collect_outputs(Tap(), source, spec, device=torch.device("cpu"), batch_size=4, workers=2, quiet=True,
+                    after_fork=warm.start)
+    warm.done()
+    assert seen_at_first_forward[0] == [threading.main_thread()]
+    assert warm.thread is None and sys.getswitchinterval() == before
