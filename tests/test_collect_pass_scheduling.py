@@ -86,3 +86,34 @@ def test_on_cpu_the_libraries_are_imported_before_the_first_forward_with_no_thre
     warm.done()
     assert seen_at_first_forward[0] == [threading.main_thread()]
     assert warm.thread is None and sys.getswitchinterval() == before
+
+
+def test_the_workers_decode_further_ahead_on_small_images_only(monkeypatch, image_tree):
+    """Small batches get the most prefetch (the workers keep decoding while the main thread imports), a 224-px
+    photo's batches keep torch's 4 of ours (the shared memory they held before), and the loader is given it."""
+    from reportgen.collect import batched_pass
+    from reportgen.collect.batched_pass import PREFETCH_BATCHES, prefetch_batches
+
+    def spec(channels, side, transform=None):
+        return InputSpec(channels=channels, size=(side, side), mean=(0.0,) * channels, std=(1.0,) * channels,
+                         source="test", transform=transform)
+
+    low, high = PREFETCH_BATCHES
+    assert prefetch_batches(spec(1, 28), 128, 2) == high  # digits: 100 KB a batch
+    assert prefetch_batches(spec(3, 64), 128, 2) == 5  # 1.5 MB a batch
+    assert prefetch_batches(spec(3, 224), 32, 2) == low  # photos: 4.8 MB a batch
+    assert prefetch_batches(spec(3, 64, transform=lambda image: image), 128, 2) == low  # float tensors: 4x the bytes
+    unsized = InputSpec(channels=3, size=None, mean=(0.0,) * 3, std=(1.0,) * 3, source="test")
+    assert prefetch_batches(unsized, 32, 2) == low
+
+    given = []
+    real = batched_pass.DataLoader
+
+    def loader(*args, **kwargs):
+        given.append(kwargs["prefetch_factor"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batched_pass, "DataLoader", loader)
+    source = discover(image_tree)
+    collect_outputs(FakeTap(), source, spec(3, 16), device=torch.device("cpu"), batch_size=4, workers=2, quiet=True)
+    assert given == [high]

@@ -35,6 +35,25 @@ from reportgen.runtime.deferred_interrupt import deferred_sigint
 from reportgen.runtime.forward_form import PROBE_IMAGES, ForwardForm, torch_threads
 from reportgen.runtime.progress import progress
 
+# Batches each decoding worker may decode ahead: 4, or up to 16 where they are small, within PREFETCH_BYTES of
+# model inputs over all workers (a 224-px photo's batch of 32 is 4.8 MB: those stay at 4, the shared memory they
+# held before). On CPU the pass starts with 1.4 s of library imports on the main thread (runtime/warm_imports.py)
+# and the workers decode ahead meanwhile, on the core it leaves: at 4 batches of 128 the 28-px digits' workers
+# ran out of room after 0.4 s; at 16 the pass of 10,000 took 3.61-3.72 s against 4.12-4.14 (`reportgen` three
+# times each, alternating).
+PREFETCH_BYTES = 16 * 2 ** 20
+PREFETCH_BATCHES = (4, 16)
+
+
+def prefetch_batches(spec: InputSpec, batch_size: int, workers: int) -> int:
+    """Each worker's prefetch_factor: PREFETCH_BYTES of inputs over all workers' queues, within PREFETCH_BATCHES
+    (a raw picture is a byte a value, a user's transform's tensor 4); the least where the size is not known yet."""
+    low, high = PREFETCH_BATCHES
+    if spec.size is None:
+        return low
+    batch_bytes = batch_size * spec.channels * spec.size[0] * spec.size[1] * (1 if spec.transform is None else 4)
+    return int(min(high, max(low, PREFETCH_BYTES // max(1, batch_bytes * workers))))
+
 
 def _init_worker(_worker_id: int, nice: int = 0) -> None:
     # Ctrl-C is the main process's to handle (one message, no report); workers would each print a traceback.
@@ -144,7 +163,8 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
     dataset = ImageDataset(source, spec, gate)
     loader = DataLoader(dataset, batch_sampler=shard_batches(num, batch_size, world), num_workers=workers,
                         collate_fn=partial(_collate, prepare=dataset.prepare), pin_memory=device.type == "cuda",
-                        persistent_workers=False, prefetch_factor=4 if workers else None,
+                        persistent_workers=False,
+                        prefetch_factor=prefetch_batches(spec, batch_size, workers) if workers else None,
                         worker_init_fn=partial(_init_worker, nice=WORKER_NICE if split.shares_cores else 0)
                         if workers else None)
     labels_all = np.array([UNKNOWN if s.label is None else s.label for s in source.samples], dtype=np.int64)
@@ -208,7 +228,7 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
                             chunks.record(chunk, len(x), time.perf_counter() - called, timing)
                     except ReportgenError:
                         raise  # already one clear line (e.g. an output that holds no logits)
-                    except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes one clear line
+                    except Exception as exc:  # any failure inside user code becomes one clear line
                         raise ReportgenError(f"the model raised {type(exc).__name__} in forward on a batch of shape "
                                              f"{tuple(x.shape)}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
                                              "; check --image-size, --mean/--std and the channel count") from exc
