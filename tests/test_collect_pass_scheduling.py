@@ -88,9 +88,10 @@ def test_on_cpu_the_libraries_are_imported_before_the_first_forward_with_no_thre
     assert warm.thread is None and sys.getswitchinterval() == before
 
 
-def test_the_workers_decode_further_ahead_on_small_images_only(monkeypatch, image_tree):
-    """Small batches get the most prefetch (the workers keep decoding while the main thread imports), a 224-px
-    photo's batches keep torch's 4 of ours (the shared memory they held before), and the loader is given it."""
+def test_the_workers_decode_ahead_by_bytes_within_the_shared_memory(monkeypatch, image_tree):
+    """Small batches get the most prefetch and a 224-px photo's batches of 32 get 8 (the workers keep decoding
+    while the main thread imports); a container's small /dev/shm lowers it, to torch's 2 at the least; the loader
+    is given it."""
     from reportgen.collect import batched_pass
     from reportgen.collect.batched_pass import PREFETCH_BATCHES, prefetch_batches
 
@@ -99,12 +100,19 @@ def test_the_workers_decode_further_ahead_on_small_images_only(monkeypatch, imag
                          source="test", transform=transform)
 
     low, high = PREFETCH_BATCHES
+    mib = 2 ** 20
     assert prefetch_batches(spec(1, 28), 128, 2) == high  # digits: 100 KB a batch
-    assert prefetch_batches(spec(3, 64), 128, 2) == 5  # 1.5 MB a batch
-    assert prefetch_batches(spec(3, 224), 32, 2) == low  # photos: 4.8 MB a batch
-    assert prefetch_batches(spec(3, 64, transform=lambda image: image), 128, 2) == low  # float tensors: 4x the bytes
+    assert prefetch_batches(spec(3, 64), 128, 2) == high  # 1.5 MB a batch
+    assert prefetch_batches(spec(3, 224), 32, 2) == 8  # photos: 4.8 MB a batch, 77 MB in all
+    assert prefetch_batches(spec(3, 64, transform=lambda image: image), 128, 2) == 6  # float tensors: 4x the bytes
     unsized = InputSpec(channels=3, size=None, mean=(0.0,) * 3, std=(1.0,) * 3, source="test")
-    assert prefetch_batches(unsized, 32, 2) == low
+    assert prefetch_batches(unsized, 32, 2) == 4
+    # Docker's default /dev/shm of 64 MB: half of it, 3 photo batches a worker; a nearly full one: torch's 2
+    assert prefetch_batches(spec(3, 224), 32, 2, shm_free=64 * mib) == 3
+    assert prefetch_batches(spec(3, 224), 32, 2, shm_free=8 * mib) == low == 2
+    assert prefetch_batches(unsized, 32, 2, shm_free=8 * mib) == low
+    assert prefetch_batches(spec(3, 224), 32, 2, shm_free=10 ** 12) == 8  # a big one: the byte budget
+    assert batched_pass.shared_memory_free("/no/such/place") is None
 
     given = []
     real = batched_pass.DataLoader
@@ -116,4 +124,7 @@ def test_the_workers_decode_further_ahead_on_small_images_only(monkeypatch, imag
     monkeypatch.setattr(batched_pass, "DataLoader", loader)
     source = discover(image_tree)
     collect_outputs(FakeTap(), source, spec(3, 16), device=torch.device("cpu"), batch_size=4, workers=2, quiet=True)
-    assert given == [high]
+    # a /dev/shm with room for 20 of these 3 KB batches: half of it is 10, 5 a worker
+    monkeypatch.setattr(batched_pass, "shared_memory_free", lambda: 10 * 4 * 3 * 16 * 16 * 2)
+    collect_outputs(FakeTap(), source, spec(3, 16), device=torch.device("cpu"), batch_size=4, workers=2, quiet=True)
+    assert given == [high, 5]

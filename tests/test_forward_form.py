@@ -104,6 +104,29 @@ def test_on_cpu_the_forms_are_timed_before_the_workers_start_on_noise_in_the_inp
     assert form.memory_format == CL and all(colour.seen)  # the pass ran in the form the probe chose
 
 
+def test_a_heavy_models_probe_times_fewer_images(colour, monkeypatch):
+    """On CPU the probe holds PROBE_FLOPS of work, within 2 and PROBE_IMAGES images: a heavy forward times 2 (each
+    form, the fold's check and the split's prior alike), a light one all 4 it is given."""
+    from reportgen.runtime.forward_form import PROBE_FLOPS, PROBE_IMAGES, probe_images
+
+    assert probe_images(int(3.6e9)) == 2  # ResNet-18 at 224 px
+    assert probe_images(int(PROBE_FLOPS / 3)) == 3
+    assert probe_images(int(1e6)) == PROBE_IMAGES == 4
+    noise = torch.randn(PROBE_IMAGES, 3, 16, 16)
+    real_run = ForwardForm._run
+    for flops, images in ((int(PROBE_FLOPS), 2), (int(1e6), 4)):
+        monkeypatch.setattr(forward_form, "forward_flops", lambda _module, _image, flops=flops: flops)
+        monkeypatch.setattr(forward_form, "MEASURE_FROM", 0)
+        shapes = []
+        form = ForwardForm(colour, torch.device("cpu"))
+        monkeypatch.setattr(ForwardForm, "_run", lambda self, probe, *a, shapes=shapes: shapes.append(len(probe))
+                            or real_run(self, probe, *a))
+        with form:
+            form.decide(noise)
+            form.seconds_at(1)
+        assert len(shapes) >= 6 and set(shapes) == {images}, shapes
+
+
 def test_data_in_memory_times_the_forms_on_its_first_batch(colour, image_tree, spec, monkeypatch):
     """Items in memory may be tensors their own transform made, of any size: the probe's shape is not known."""
     from reportgen.collect import batched_pass

@@ -35,24 +35,39 @@ from reportgen.runtime.deferred_interrupt import deferred_sigint
 from reportgen.runtime.forward_form import PROBE_IMAGES, ForwardForm, torch_threads
 from reportgen.runtime.progress import progress
 
-# Batches each decoding worker may decode ahead: 4, or up to 16 where they are small, within PREFETCH_BYTES of
-# model inputs over all workers (a 224-px photo's batch of 32 is 4.8 MB: those stay at 4, the shared memory they
-# held before). On CPU the pass starts with 1.4 s of library imports on the main thread (runtime/warm_imports.py)
-# and the workers decode ahead meanwhile, on the core it leaves: at 4 batches of 128 the 28-px digits' workers
-# ran out of room after 0.4 s; at 16 the pass of 10,000 took 3.61-3.72 s against 4.12-4.14 (`reportgen` three
-# times each, alternating).
-PREFETCH_BYTES = 16 * 2 ** 20
-PREFETCH_BATCHES = (4, 16)
+# Batches each decoding worker may decode ahead: PREFETCH_BYTES of model inputs over all workers, within
+# PREFETCH_BATCHES. On CPU the pass starts with ~1.5 s of library imports on the main thread
+# (runtime/warm_imports.py) and the workers decode ahead meanwhile, on the core it leaves; what they decode then
+# is not decoded later while the forward waits. The budget covers that window: ~450 photos at ~3.3 ms each, 68 MB
+# of 224-px inputs. Measured (`reportgen` alternating, the pass less its forward): 28-px digits at 10,000, 4
+# batches of 128 ran out of room after 0.4 s, 16 took the pass from 4.12-4.14 s to 3.61-3.72; ResNet-18 over
+# 1,000 photos, 8 batches of 32 instead of 4, 3.56-3.84 s against 3.98-4.08. The batches wait in shared memory
+# (/dev/shm), which a container may hold to 64 MB: at most SHM_SHARE of its free space is asked for.
+PREFETCH_BYTES = 80 * 2 ** 20
+PREFETCH_BATCHES = (2, 16)  # torch's own default, the least; beyond 16 nothing was faster
+SHM_SHARE = 0.5
+SHARED_MEMORY = "/dev/shm"
 
 
-def prefetch_batches(spec: InputSpec, batch_size: int, workers: int) -> int:
-    """Each worker's prefetch_factor: PREFETCH_BYTES of inputs over all workers' queues, within PREFETCH_BATCHES
-    (a raw picture is a byte a value, a user's transform's tensor 4); the least where the size is not known yet."""
+def shared_memory_free(path: str = SHARED_MEMORY) -> int | None:
+    """Bytes free where the workers' batches wait, or None where that is not a place this system has."""
+    try:
+        stats = os.statvfs(path)
+    except (OSError, AttributeError):  # no /dev/shm (macOS) or no statvfs (Windows)
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
+def prefetch_batches(spec: InputSpec, batch_size: int, workers: int, shm_free: int | None = None) -> int:
+    """Each worker's prefetch_factor: PREFETCH_BYTES of inputs over all workers' queues, or SHM_SHARE of
+    `shm_free` where that is less, within PREFETCH_BATCHES (a raw picture is a byte a value, a user's transform's
+    tensor 4); 4, or fewer for a small /dev/shm, where the size is not known yet."""
     low, high = PREFETCH_BATCHES
+    budget = PREFETCH_BYTES if shm_free is None else min(PREFETCH_BYTES, int(shm_free * SHM_SHARE))
     if spec.size is None:
-        return low
+        return max(low, min(4, budget // (4 * 2 ** 20 * max(1, workers))))
     batch_bytes = batch_size * spec.channels * spec.size[0] * spec.size[1] * (1 if spec.transform is None else 4)
-    return int(min(high, max(low, PREFETCH_BYTES // max(1, batch_bytes * workers))))
+    return int(min(high, max(low, budget // max(1, batch_bytes * workers))))
 
 
 def _init_worker(_worker_id: int, nice: int = 0) -> None:
@@ -164,7 +179,8 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
     loader = DataLoader(dataset, batch_sampler=shard_batches(num, batch_size, world), num_workers=workers,
                         collate_fn=partial(_collate, prepare=dataset.prepare), pin_memory=device.type == "cuda",
                         persistent_workers=False,
-                        prefetch_factor=prefetch_batches(spec, batch_size, workers) if workers else None,
+                        prefetch_factor=prefetch_batches(spec, batch_size, workers, shared_memory_free())
+                        if workers else None,
                         worker_init_fn=partial(_init_worker, nice=WORKER_NICE if split.shares_cores else 0)
                         if workers else None)
     labels_all = np.array([UNKNOWN if s.label is None else s.label for s in source.samples], dtype=np.int64)
@@ -189,7 +205,7 @@ def collect_outputs(tap: ModelAdapter, source: DataSource, spec: InputSpec, *, d
             with torch_threads(top):
                 form.decide(probe)
             if form.probe_seconds is not None and len(split.candidates) > 1:  # the split's prior (core_split.py)
-                split.prior = {top: form.probe_seconds} | {t: form.seconds_at(probe, t) for t in split.candidates
+                split.prior = {top: form.probe_seconds} | {t: form.seconds_at(t) for t in split.candidates
                                                            if t != top}
         batches = stack.enter_context(started(loader))
         stack.enter_context(torch.inference_mode())

@@ -16,6 +16,7 @@ As a context manager it hands the model's weights back in the memory format they
 
 from __future__ import annotations
 
+import math
 import time
 from contextlib import contextmanager, nullcontext
 
@@ -31,8 +32,12 @@ FLOAT32 = "float32"
 DTYPES = {FLOAT32: torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 FASTER_BY = 0.05  # a form other than the plain one must save this share of the time: noise is no reason to change
 MEASURE_FROM = 20e6  # FLOPs per image of the plain forward below which no form is timed
-PROBE_IMAGES = 4  # on CPU, noise in the input's shape before the decoding workers start: 3 forwards of it per form
-# (a warm-up, 2 timed) took 0.6 s of a 1,000-image ResNet-18 pass at 224 px on 2 cores
+PROBE_IMAGES = 4  # on CPU, the most images of noise in the input's shape timed before the decoding workers start
+PROBE_FLOPS = 6e9  # ... and fewer (at least 2) where as few images hold this much work: each form runs 3 times (a
+# warm-up, 2 timed), the fold is checked once and the split's prior times one forward at 1 thread. On ResNet-18 at
+# 224 px (3.6 GFLOPs an image) on 2 cores, 2 images instead of 4 took that from 0.61-0.62 s to 0.41-0.43 s of the
+# pass, and still timed channels_last 1.18x the plain form (1.27-1.31x on 4); a light model's few milliseconds
+# keep 4 images, for a time the clock can still tell apart.
 REPEATS = 2
 # On a GPU a 4-image forward is mostly launch overhead (on an H200, float16 timed at 0.95x float32 on 4 images of
 # ResNet-50), so there the whole first batch is timed, more often: each forward takes milliseconds.
@@ -71,6 +76,11 @@ def forward_flops(module, image: torch.Tensor) -> int:
 
 def is_convolutional(module: torch.nn.Module) -> bool:
     return sum(p.dim() == 4 for p in module.parameters()) >= 2
+
+
+def probe_images(flops: int) -> int:
+    """Images of the CPU probe for a forward of `flops` an image: PROBE_FLOPS of work, within 2 and PROBE_IMAGES."""
+    return int(min(PROBE_IMAGES, max(2, math.ceil(PROBE_FLOPS / max(1, flops)))))
 
 
 def choose_form(seconds: dict[tuple[str, str], float], *, low: str | None) -> tuple[str, str, str | None]:
@@ -114,6 +124,7 @@ class ForwardForm:
         self.probe_seconds: float | None = None  # the chosen form's fastest, per image of the probe, where timed
         self.note: str | None = None
         self.fold: FoldedBatchNorm | None = None  # BatchNorms folded into their convs, where their logits agree
+        self.probe: torch.Tensor | None = None  # the inputs decide() timed
         self._restore: list[tuple[torch.Tensor, torch.memory_format]] = []
 
     # -- use ---------------------------------------------------------------------------------------------------
@@ -160,8 +171,8 @@ class ForwardForm:
         return None
 
     def decide(self, batch: torch.Tensor) -> None:
-        """Time the candidate forms on up to PROBE_IMAGES images of `batch` (the model's input, on the device: on
-        CPU the pass's noise probe, on CUDA its whole first batch)."""
+        """Time the candidate forms on `batch` (the model's input, on the device: on CPU the pass's noise probe, of
+        which up to PROBE_IMAGES images, fewer for a heavy model (probe_images); on CUDA its whole first batch)."""
         self.decided = True
         low = self.reduced_precision()
         if self.module is None or not self.measure:  # nothing to time (a bare callable), or not to be timed
@@ -170,6 +181,7 @@ class ForwardForm:
                 say(self.note, quiet=self.quiet)
             return
         probe = batch if self.device.type == "cuda" else batch[:PROBE_IMAGES]
+        self.probe = probe
         candidates = [(CONTIGUOUS, FLOAT32)]
         if probe.dim() == 4 and is_convolutional(self.module):
             candidates.append((CHANNELS_LAST, FLOAT32))
@@ -178,6 +190,8 @@ class ForwardForm:
         started = time.perf_counter()
         try:
             self.flops = forward_flops(self.module, probe[:1])
+            if self.device.type != "cuda":
+                probe = self.probe = probe[:probe_images(self.flops)]
             with FoldedBatchNorm.watching(self.module) as fold:  # the conv -> BN pairs it runs
                 reference, _ = self._run(probe, CONTIGUOUS, FLOAT32)  # the warm-up: oneDNN builds kernels on a first call
         except Exception:  # noqa: BLE001 - the pass's own forward raises it again, as one clear line
@@ -222,11 +236,11 @@ class ForwardForm:
             return None
         return fold if agrees(logits, reference) else None
 
-    def seconds_at(self, probe: torch.Tensor, threads: int) -> float:
-        """The chosen form's forward on `probe` at `threads` of torch's, seconds per image (one run: a first call
-        at a thread count on the same shape costs no more than the next, 25.4-26.1 ms an image for ResNet-18)."""
+    def seconds_at(self, threads: int) -> float:
+        """The chosen form's forward on decide()'s probe at `threads` of torch's, seconds per image (one run: a first
+        call at a thread count on the same shape costs no more than the next, 25.4-26.1 ms an image for ResNet-18)."""
         with torch_threads(threads):
-            return self._run(probe, self.memory_format, self.precision)[1] / len(probe)
+            return self._run(self.probe, self.memory_format, self.precision)[1] / len(self.probe)
 
     def _run(self, probe: torch.Tensor, fmt: str, precision: str) -> tuple[torch.Tensor, float]:
         self._apply(fmt)
