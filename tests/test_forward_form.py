@@ -104,6 +104,24 @@ def test_on_cpu_the_forms_are_timed_before_the_workers_start_on_noise_in_the_inp
     assert form.memory_format == CL and all(colour.seen)  # the pass ran in the form the probe chose
 
 
+def test_a_close_call_between_forms_is_timed_again(colour, monkeypatch):
+    """Forms within CLOSE_CALL of each other after REPEATS rounds get as many rounds again (noise could swing the
+    choice); a clear winner does not. Each run here: its warm-up, then the timed rounds."""
+    monkeypatch.setattr(forward_form, "MEASURE_FROM", 0)
+    runs = {}
+    for name, cl_seconds in (("close", 0.9), ("clear", 0.5)):
+        form = TimedForm(colour, torch.device("cpu"), seconds={(PLAIN, "float32"): 1.0, (CL, "float32"): cl_seconds})
+        with form:
+            form.decide(torch.randn(4, 3, 16, 16))
+        runs[name] = len(form.tried)
+        assert form.memory_format == CL
+    repeats = forward_form.REPEATS
+    assert runs == {"close": 2 + 2 * 2 * repeats, "clear": 2 + 2 * repeats}
+    assert forward_form.close_call({(PLAIN, "float32"): [1.0, 1.2], (CL, "float32"): [0.9]})
+    assert not forward_form.close_call({(PLAIN, "float32"): [1.0], (CL, "float32"): [0.8, 0.7]})
+    assert not forward_form.close_call({(PLAIN, "float32"): [1.0]})
+
+
 def test_a_heavy_models_probe_times_fewer_images(colour, monkeypatch):
     """On CPU the probe holds PROBE_FLOPS of work, within 2 and PROBE_IMAGES images: a heavy forward times 2 (each
     form, the fold's check and the split's prior alike), a light one all 4 it is given."""

@@ -39,6 +39,9 @@ PROBE_FLOPS = 6e9  # ... and fewer (at least 2) where as few images hold this mu
 # pass, and still timed channels_last 1.18x the plain form (1.27-1.31x on 4); a light model's few milliseconds
 # keep 4 images, for a time the clock can still tell apart.
 REPEATS = 2
+CLOSE_CALL = 0.15  # the two fastest forms this close after REPEATS rounds: as many rounds again. One round of
+# EfficientNet-B0's 4-image probe timed channels_last 1.05x the plain form and kept the plain one, which then ran
+# 11.7 ms an image in the pass against 8.4 in channels_last; on quiet cores the probe times it 1.22-1.27x.
 # On a GPU a 4-image forward is mostly launch overhead (on an H200, float16 timed at 0.95x float32 on 4 images of
 # ResNet-50), so there the whole first batch is timed, more often: each forward takes milliseconds.
 CUDA_REPEATS = 5
@@ -81,6 +84,12 @@ def is_convolutional(module: torch.nn.Module) -> bool:
 def probe_images(flops: int) -> int:
     """Images of the CPU probe for a forward of `flops` an image: PROBE_FLOPS of work, within 2 and PROBE_IMAGES."""
     return int(min(PROBE_IMAGES, max(2, math.ceil(PROBE_FLOPS / max(1, flops)))))
+
+
+def close_call(seconds: dict[tuple[str, str], list[float]]) -> bool:
+    """The two fastest forms' best times within CLOSE_CALL of each other: a choice that noise could swing."""
+    best = sorted(min(s) for s in seconds.values() if s)
+    return len(best) > 1 and best[1] <= best[0] * (1 + CLOSE_CALL)
 
 
 def choose_form(seconds: dict[tuple[str, str], float], *, low: str | None) -> tuple[str, str, str | None]:
@@ -207,7 +216,10 @@ class ForwardForm:
                 if logits is None or precision == FLOAT32 and not agrees(logits, reference):
                     candidates.remove((fmt, precision))
             seconds = {form: [] for form in candidates}
-            for repeat in range(CUDA_REPEATS if self.device.type == "cuda" else REPEATS):
+            repeats = CUDA_REPEATS if self.device.type == "cuda" else REPEATS
+            for repeat in range(2 * repeats):
+                if repeat == repeats and not close_call(seconds):
+                    break
                 for form in candidates if repeat % 2 == 0 else candidates[::-1]:
                     seconds[form].append(self._run(probe, *form)[1])
             # the fastest of each: other work on the machine only ever slows a forward down
