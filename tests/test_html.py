@@ -66,7 +66,7 @@ def test_html_in_class_and_file_names_is_escaped(model_files, image_tree, tmp_pa
     tree = tmp_path / "data"
     shutil.copytree(image_tree / "val", tree)
     (tree / "ring").rename(tree / XSS)
-    first = sorted((tree / "dot").iterdir())[0]
+    first = min((tree / "dot").iterdir())
     first.rename(first.with_name(f"{XSS}.png"))
     result = build_report(model_files["pt2"], tree, tmp_path / "r.html", json_path=tmp_path / "r.json",
                           quiet=True, projection="pca", workers=0)
@@ -78,3 +78,17 @@ def test_html_in_class_and_file_names_is_escaped(model_files, image_tree, tmp_pa
     assert "<img src=x" not in raw
     blob = json.loads(soup.find("script", id="sample-data").string)
     assert XSS in blob["classes"] and any(XSS in p for p in blob["path"])
+
+
+def test_provenance_reads_as_words_not_python_reprs(demo_like_report):
+    """Nested settings (the forward's form, the core split) show as "key value" pairs, not dict reprs with quotes
+    and braces; None and empty ones read "none"."""
+    from reportgen.render.page import plain_value
+
+    cells = {row.th.get_text(): row.td.get_text() for row in parse(demo_like_report.html_path).select("#provenance tr")}
+    assert "forward form" in cells and "seed" in cells
+    for key, text in cells.items():
+        assert not any(mark in text for mark in ("{", "'", "None")), (key, text)
+    assert plain_value({"chosen": 8, "ms_per_image": {"4": 12.2, "8": 11.4}, "note": None, "sizes": [1, 2],
+                        "empty": {}}) == "chosen 8, ms_per_image (4 12.2, 8 11.4), note none, sizes [1, 2], empty none"
+    assert plain_value([1, 2]) == "1, 2" and plain_value(None) == "none" and plain_value(0.5) == "0.5"

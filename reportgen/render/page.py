@@ -31,7 +31,22 @@ def _environment() -> jinja2.Environment:
     env.filters["pct"] = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"
     env.filters["counted"] = counted
     env.filters["p"] = p_text
+    env.filters["plain"] = plain_value
     return env
+
+
+def plain_value(value, nested: bool = False) -> str:
+    """A provenance value in words, not Python's reprs: a mapping as "key value" pairs (a nested one in brackets),
+    a list comma-separated, None or an empty one as "none"."""
+    if value is None or isinstance(value, (dict, list, tuple)) and not value:
+        return "none"
+    if isinstance(value, dict):
+        words = ", ".join(f"{key} {plain_value(item, nested=True)}" for key, item in value.items())
+        return f"({words})" if nested else words
+    if isinstance(value, (list, tuple)):
+        words = ", ".join(plain_value(item, nested=True) for item in value)
+        return f"[{words}]" if nested else words
+    return str(value)
 
 
 def counted(n: int, singular: str, plural: str | None = None) -> str:
@@ -58,7 +73,7 @@ PAGE_SCRIPTS = ("report.js", "tables.js", "confusion_heatmap.js", "analysis_view
 def render_html(sections, *, title: str, samples: dict, meta: dict, digest: dict | None = None) -> str:
     """digest: {"headline": render.digest.headline, "findings": digest_view's list}, shown first (None: no digest
     block, as in unit tests)."""
-    asset = lambda name: (template_dir() / name).read_text(encoding="utf-8")  # noqa: E731
+    asset = lambda name: (template_dir() / name).read_text(encoding="utf-8")
     sections = [s for s in sections if s.shown]  # an optional section not asked for leaves the page and the nav
     return _environment().get_template("report.html").render(
         title=title, sections=sections, samples=samples, digest=digest, meta=meta, csp=CONTENT_SECURITY_POLICY,
@@ -70,7 +85,7 @@ def _archive_assets() -> dict:
     """What the archive pages (index, diff) share: their stylesheet, the table sorter and the policy."""
     from reportgen import __version__
 
-    asset = lambda name: (template_dir() / name).read_text(encoding="utf-8")  # noqa: E731
+    asset = lambda name: (template_dir() / name).read_text(encoding="utf-8")
     return {"csp": CONTENT_SECURITY_POLICY, "version": __version__, "css": asset("archive.css"),
             "table_sort_js": asset("table_sort.js")}
 
