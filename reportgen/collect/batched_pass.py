@@ -46,6 +46,7 @@ from reportgen.runtime.progress import progress
 PREFETCH_BYTES = 80 * 2 ** 20
 PREFETCH_BATCHES = (2, 16)  # torch's own default, the least; beyond 16 nothing was faster
 SHM_SHARE = 0.5
+UNSIZED_BATCH_BYTES = 4 * 2 ** 20  # a guess where the inputs' size is not known before the pass (~ a photo batch)
 SHARED_MEMORY = "/dev/shm"
 
 
@@ -65,7 +66,7 @@ def prefetch_batches(spec: InputSpec, batch_size: int, workers: int, shm_free: i
     low, high = PREFETCH_BATCHES
     budget = PREFETCH_BYTES if shm_free is None else min(PREFETCH_BYTES, int(shm_free * SHM_SHARE))
     if spec.size is None:
-        return max(low, min(4, budget // (4 * 2 ** 20 * max(1, workers))))
+        return max(low, min(4, budget // (UNSIZED_BATCH_BYTES * max(1, workers))))
     batch_bytes = batch_size * spec.channels * spec.size[0] * spec.size[1] * (1 if spec.transform is None else 4)
     return int(min(high, max(low, budget // max(1, batch_bytes * workers))))
 

@@ -9,9 +9,10 @@ split has chosen its thread count, one batch at each candidate size, largest fir
 within RETRY_WITHIN of each other, one more batch at each of them (the faster of a size's two counts); then the
 fastest per image for the rest of the pass. One batch each is not enough on a busy machine: ResNet-18's chunks of
 8 ran 11.4-11.9 ms an image on quiet cores against 12.2-12.9 for 16 and 13.0-13.5 for 32, yet a pass's single
-trials timed 8 at 11.9 and 16 at 11.0 and kept 16. The decoding workers' batches stay as they are (fewer, larger messages). A model under
-the form probe's MEASURE_FROM FLOPs an image is not timed (decoding bounds its pass, and a small chunk's calls cost
-more than they save: a small CNN on 28-px digits, 0.18 ms an image in its batch of 128, 0.92 in chunks of 4).
+trials timed 8 at 11.9 and 16 at 11.0 and kept 16. The decoding workers' batches stay as they are (fewer, larger
+messages). A model under the form probe's MEASURE_FROM FLOPs an image is not timed (decoding bounds its pass, and
+a small chunk's calls cost more than they save: a small CNN on 28-px digits, 0.18 ms an image in its batch of 128,
+0.92 in chunks of 4).
 """
 
 from __future__ import annotations

@@ -190,7 +190,6 @@ class ForwardForm:
                 say(self.note, quiet=self.quiet)
             return
         probe = batch if self.device.type == "cuda" else batch[:PROBE_IMAGES]
-        self.probe = probe
         candidates = [(CONTIGUOUS, FLOAT32)]
         if probe.dim() == 4 and is_convolutional(self.module):
             candidates.append((CHANNELS_LAST, FLOAT32))
@@ -200,11 +199,12 @@ class ForwardForm:
         try:
             self.flops = forward_flops(self.module, probe[:1])
             if self.device.type != "cuda":
-                probe = self.probe = probe[:probe_images(self.flops)]
+                probe = probe[:probe_images(self.flops)]
             with FoldedBatchNorm.watching(self.module) as fold:  # the conv -> BN pairs it runs
                 reference, _ = self._run(probe, CONTIGUOUS, FLOAT32)  # the warm-up: oneDNN builds kernels on a first call
         except Exception:  # noqa: BLE001 - the pass's own forward raises it again, as one clear line
             return
+        self.probe = probe
         if self.flops < MEASURE_FROM and not low:
             candidates = candidates[:1]
         if len(candidates) > 1:
