@@ -21,6 +21,7 @@ from reportgen.model.input_spec import InputSpec, infer_input_spec
 from reportgen.model.load import LoadedModel, load_model
 from reportgen.options import ReportOptions
 from reportgen.review.training_history import read_history
+from reportgen.runtime.collector import long_lived
 from reportgen.runtime.progress import say
 
 
@@ -40,11 +41,12 @@ def open_given(model, data, opts: ReportOptions, device: torch.device, stack: Ex
     """Open everything; a module in memory is lent to the report (eval mode, `device`) until `stack` closes."""
     notes = read_notes(opts.notes) if opts.notes else None
     history = read_history(opts.history) if opts.history else None
-    loaded = load_model(model, arch=opts.arch, trust_model=opts.trust_model, device=device)
+    with long_lived():  # torchvision's or timm's import, and the model's modules, with the collector paused
+        loaded = load_model(model, arch=opts.arch, trust_model=opts.trust_model, device=device)
+        old = load_model(opts.baseline, arch=opts.arch, trust_model=opts.trust_model, device=device) \
+            if opts.baseline is not None else None
     if loaded.format == "in memory":
         stack.enter_context(lent(loaded.module, device))
-    old = load_model(opts.baseline, arch=opts.arch, trust_model=opts.trust_model, device=device) \
-        if opts.baseline is not None else None
     if old is not None and old.format == "in memory":
         stack.enter_context(lent(old.module, device))
     source = open_data(data, classes=opts.classes)

@@ -35,6 +35,7 @@ from reportgen.render.sample_payload import sample_payload
 from reportgen.review.archive_index import index_entry
 from reportgen.review.baseline_comparison import run_baseline
 from reportgen.review.exports import write_projector
+from reportgen.runtime.collector import frozen
 from reportgen.runtime.device import resolve_device
 from reportgen.runtime.fits import projection_fits
 from reportgen.runtime.forward_form import ForwardForm
@@ -88,6 +89,7 @@ def build_report(model, data, output: str | Path = "report.html", *, json_path: 
         opts = replace(opts, workers=default_workers(device))
     quiet = opts.quiet or (world is not None and not world.is_main)  # one set of progress bars, rank 0's
     with ExitStack() as stack:  # a module in memory is handed back, and every hook taken out, however it ends
+        stack.enter_context(frozen())  # what exists now is the report's long-lived heap (runtime/collector.py)
         given = open_given(model, data, opts, device, stack)
         source, spec = given.source, given.spec
         if opts.projection == "umap" and not compiled_before("umap"):

@@ -31,6 +31,7 @@ from reportgen.data.source import UNLABELLED, DataSource, Skipped
 from reportgen.errors import ReportgenError
 from reportgen.model.adapter import ModelAdapter
 from reportgen.model.input_spec import InputSpec
+from reportgen.runtime.collector import freeze_now
 from reportgen.runtime.deferred_interrupt import deferred_sigint
 from reportgen.runtime.forward_form import PROBE_IMAGES, ForwardForm, torch_threads
 from reportgen.runtime.progress import progress
@@ -89,6 +90,8 @@ def started(loader: DataLoader):
     with os._exit, and a worker caught sending a batch blocked for ever at its own exit, joining its queue's
     feeder thread, and kept the caller's stdout and stderr open."""
     batches = None
+    if loader.num_workers:
+        freeze_now()  # the heap the workers share is not walked by the collector, so not copied (collector.py)
     try:
         with deferred_sigint():
             batches = iter(loader)  # forks the workers

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from reportgen.analyses.findings import evaluation_split
 from reportgen.compute.classification_metrics import matrix_from_json, per_class_scores
 from reportgen.errors import ReportgenError
 
@@ -74,6 +73,8 @@ def measure_calibration(report: dict, threshold: Threshold) -> float | None:
     calibration = report.get("calibration")
     if not calibration:
         return None
+    from reportgen.analyses.findings import evaluation_split  # the analyses (torch) only once a report is read
+
     split = threshold.split or evaluation_split(list(calibration))
     if split not in calibration:
         raise ReportgenError(f"--fail-under {threshold.text}: no calibration scores for split {split!r} "

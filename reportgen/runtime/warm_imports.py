@@ -1,7 +1,8 @@
 """Import the analysis libraries during the collect pass, once its decoding workers are forked.
 
-scikit-learn, SciPy and umap-learn (its numba kernels loaded from the cache) take about 1.4-1.8 s to import on
-these 2-core machines, all of it holding the GIL. Imported where first used, that time fell at the start of the
+scikit-learn, SciPy and umap-learn (its numba kernels loaded from the cache) take about 1.1-1.2 s to import on
+these 2-core machines with the collector paused (1.4-1.8 s without: runtime/collector.py), all of it holding the
+GIL. Imported where first used, that time fell at the start of the
 analyses, where both UMAP fits and the main thread waited on it. In the pass, the decoding workers are busy
 meanwhile filling their queues, so the time is shared with work that has to be done anyway. Where it runs there:
 
@@ -23,6 +24,7 @@ import importlib
 import sys
 import threading
 
+from reportgen.runtime.collector import long_lived
 from reportgen.runtime.numba_cache import compiled_before, import_cached
 
 LIBRARIES = ("scipy.stats", "sklearn.decomposition", "sklearn.cluster", "sklearn.metrics", "sklearn.neighbors")
@@ -57,7 +59,8 @@ class WarmImports:
 
     def start(self) -> None:
         if not self.on_thread:
-            import_all(self.with_umap)
+            with long_lived():  # ~0.2 s less with the collector paused, and frozen after (runtime/collector.py)
+                import_all(self.with_umap)
             return
         self.previous_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
