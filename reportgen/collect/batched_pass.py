@@ -37,7 +37,7 @@ from reportgen.runtime.forward_form import PROBE_IMAGES, ForwardForm, torch_thre
 from reportgen.runtime.progress import progress
 
 # Batches each decoding worker may decode ahead: PREFETCH_BYTES of model inputs over all workers, within
-# PREFETCH_BATCHES. On CPU the pass starts with ~1.5 s of library imports on the main thread
+# PREFETCH_BATCHES. On CPU the pass starts with ~1.1-1.5 s of library imports on the main thread
 # (runtime/warm_imports.py) and the workers decode ahead meanwhile, on the core it leaves; what they decode then
 # is not decoded later while the forward waits. The budget covers that window: ~450 photos at ~3.3 ms each, 68 MB
 # of 224-px inputs. Measured (`reportgen` alternating, the pass less its forward): 28-px digits at 10,000, 4
