@@ -81,11 +81,37 @@ def test_a_model_stuck_on_one_class_leads_the_digest_and_its_pairs_are_not_repea
     assert first["id"] == "summary/collapse" and f"predicts {CLASSES[1]} for 100% of the images, and for 100% of " \
         "those labelled as another class" in first["text"]
     assert report["splits"]["val"]["top_prediction"]["share"] == 1.0
-    # the confusion pairs are the same samples: said once
+    # the confusion pairs are the same samples: said once; and the labels it disputes are not label errors
     assert not [f for f in report["findings"] if f["id"].startswith("confusion/") and "|" in f["id"]]
+    assert not [f for f in report["findings"] if f["id"].startswith("mislabels/")]
+    assert report["suspected_mislabels_method"]["model_collapsed"] == CLASSES[1]
     soup = BeautifulSoup(result.html_path.read_text(encoding="utf-8"), "html.parser")
     item = soup.select("#findings ol.findings > li")[0]
     assert item.p.get_text(" ", strip=True).startswith(first["text"][:60])
     assert item.select("figure[data-index]")  # the misread samples, as evidence ...
     assert {path.split("/")[1] for path in first["evidence"][:2]} == {CLASSES[0], CLASSES[2]}  # each class in turn
     assert f"1. **high**: {first['text'][:40]}" in pr_markdown(report)
+    assert report["suspected_mislabels"]  # the section still lists them, and says why they are not findings
+    assert "no witness to the labels" in soup.select_one("#mislabels .rg-collapsed-witness").get_text(" ")
+
+
+def test_a_collapsed_model_is_no_witness_to_the_labels():
+    """Its disputed labels stay listed in the mislabel section, with a note, but the digest does not put them
+    forward as label errors; the same labels beside a working model are a finding."""
+    from reportgen.analyses import mislabels
+    from reportgen.compute.neighbours import nearest_neighbours
+
+    working = make_collected(n=150, k=5, seed=1)
+    working.labels[:10] = (working.labels[:10] + 1) % 5  # ten wrong labels that model and neighbours dispute
+    graph = nearest_neighbours(working.embeddings, 15)
+    result = mislabels.run(working, neighbours=graph, top_k=5)
+    assert result.model_collapsed is None and [f.id for f in result.findings()] == ["mislabels/suspects"]
+
+    stuck = copy.deepcopy(working)
+    stuck.probs = np.full_like(working.probs, 0.02)
+    stuck.probs[:, 2] = 0.92  # whatever it sees, c2
+    stuck.preds = stuck.probs.argmax(1)
+    result = mislabels.run(stuck, neighbours=graph, top_k=5)
+    assert result.model_collapsed == "c2" and result.rows
+    assert result.findings() == []
+    assert result.json()["suspected_mislabels_method"]["model_collapsed"] == "c2"

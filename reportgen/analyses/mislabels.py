@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reportgen.analyses.section import Finding, Result
+from reportgen.analyses.summary import evaluation_collapse
 from reportgen.collect.thumbnails import data_uri
 from reportgen.compute.mislabel_scores import (
     BASIS,
@@ -54,6 +55,9 @@ class MislabelsResult(Result):
     k: int
     method: str
     fitted_known: bool
+    # the class a collapsed model gives most images (summary.evaluation_collapse), else None: such a model is no
+    # witness to the labels, so its suspects are listed but not put forward as label errors
+    model_collapsed: str | None = None
 
     json_limit = JSON_LIMIT
     open_rows = 8  # drawn when the page opens; the rest of the page's rows wait in a fold
@@ -72,7 +76,7 @@ class MislabelsResult(Result):
         the sub-populations' news, not a label error. Scored by their share of the samples (5% or more: 1); the
         ones the model predicts as labelled lead the evidence: no error count shows them."""
         both = [r for r in self.rows if r["neighbours_label"] < 0.5]
-        if not both:
+        if not both or self.model_collapsed is not None:
             return []
         hidden = [r for r in both if r["prediction"] == r["label"]]
         n, share = len(both), len(both) / max(self.n_samples, 1)
@@ -98,6 +102,7 @@ class MislabelsResult(Result):
                                else "not known (no split is named train, nor every split like a held-out one): "
                                     "the weaker witness decides"),
                 "threshold": THRESHOLD, "limit": JSON_LIMIT, "neighbours": self.k,
+                "model_collapsed": self.model_collapsed,
             },
         }
 
@@ -128,4 +133,6 @@ def run(collected, *, neighbours: Neighbours, top_k: int) -> MislabelsResult:
             row["thumbnail"] = data_uri(collected.thumbnails[i])
             row["neighbours"] = neighbour_evidence(i, graph.indices, graph.distances, collected, suggested)
         rows.append(row)
-    return MislabelsResult(rows, top_k, collected.n, k_used, method, fitted is not None)
+    collapse = evaluation_collapse(collected)
+    return MislabelsResult(rows, top_k, collected.n, k_used, method, fitted is not None,
+                           model_collapsed=collapse["class"] if collapse is not None else None)

@@ -51,6 +51,14 @@ def collapsed(top: dict | None, classes: int) -> bool:
     return top["share"] >= COLLAPSE_SHARE and (top["others_share"] or 0.0) >= COLLAPSE_OTHERS
 
 
+def evaluation_collapse(collected) -> dict | None:
+    """The evaluation split's top_prediction() where the model collapsed on it (collapsed()), else None: the one
+    decision the summary's finding and the sections that rest on the model's predictions share."""
+    split = collected.split_names.index(evaluation_split(collected.split_names))
+    top = top_prediction(collected, collected.split == split)
+    return top if collapsed(top, len(collected.classes)) else None
+
+
 def file_counts(collected) -> dict:
     """{split: {class: {found, analysed, skipped}}}: found = analysed + skipped, for every split and class."""
     counts = {s: {c: {"found": 0, "analysed": 0, "skipped": 0} for c in collected.classes}
@@ -170,9 +178,9 @@ def run(collected, *, provenance: dict, timings: dict, model_info: dict) -> Summ
             "top_prediction": top_prediction(collected, mask),
         })
     head = next(s for s in splits if s["name"] == evaluation_split(collected.split_names))
-    top = head["top_prediction"]
+    top = evaluation_collapse(collected)
     collapse_rows = None
-    if collapsed(top, len(collected.classes)):
+    if top is not None:
         given = (collected.split == collected.split_names.index(head["name"])) & (collected.preds == top["index"])
         if collected.nonfinite is not None:
             given &= ~collected.nonfinite  # no prediction at all (their argmax means nothing)
