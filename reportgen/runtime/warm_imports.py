@@ -2,9 +2,9 @@
 
 scikit-learn, SciPy and umap-learn (its numba kernels loaded from the cache) take about 1.1-1.2 s to import on
 these 2-core machines with the collector paused (1.4-1.8 s without: runtime/collector.py), all of it holding the
-GIL. Imported where first used, that time fell at the start of the
-analyses, where both UMAP fits and the main thread waited on it. In the pass, the decoding workers are busy
-meanwhile filling their queues, so the time is shared with work that has to be done anyway. Where it runs there:
+GIL. Imported where first used, that time fell at the start of the analyses, where both UMAP fits and the main
+thread waited on it. In the pass, the decoding workers are busy meanwhile filling their queues, so the time is
+shared with work that has to be done anyway. Where it runs there:
 
 - On CPU, on the main thread, right after the fork and before the first batch. The forward runs on every core
   when the model is heavy, and an import thread beside it took a core from one of its OpenMP threads, stalling
